@@ -1,0 +1,314 @@
+"""What counts for each element: the only place that decides it.
+
+Input: a processed Doc (targets, ConText modifiers, sections, sentences). Output: one
+:class:`~doc_checker.result.ElementResult` per element and the facts the coding step needs.
+A mention counts only when it is affirmed and about this procedure: not negated, hypothetical,
+historical, family, in an allergy list, in a history/plan/indication section, or a template
+blank. Each element is one function below; the words it reads are in ``patterns/``.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+
+from spacy.tokens import Doc
+
+from .layout import Layout
+from .result import ElementResult, Evidence, IgnoredMention
+from .rules import ELEMENTS, Ruleset
+from .targets import CUE_GROUP, TARGET_GROUP
+
+SPINAL, NONSPINAL, GENERIC = "SITE_SPINAL", "SITE_NONSPINAL", "SITE_GENERIC"
+SITE_LABELS = frozenset({SPINAL, NONSPINAL, GENERIC})
+EVIDENCE_MAX_CHARS = 300
+# reasons a mention did not count -> the element status they explain (others: "missing")
+REASON_STATUS = {"negated": "negated", "hypothetical": "hypothetical", "historical": "historical"}
+REASON_ORDER = ("negated", "hypothetical", "historical", "family", "allergy", "template_blank",
+                "indication_section", "excluded_section", "other_purpose", "no_target",
+                "no_confirmation", "spinal_site", "empty_header")
+_MODIFIER_REASON = {"NEGATED_EXISTENCE": "negated", "HYPOTHETICAL": "hypothetical",
+                    "HISTORICAL": "historical", "FAMILY": "family", "ALLERGY": "allergy"}
+_EFFECT_REASON = {"allergy": "allergy", "family": "family", "historical": "historical",
+                  "hypothetical": "hypothetical", "excluded": "excluded_section",
+                  "indication": "indication_section"}
+_WORD_RE = re.compile(r"[A-Za-z]{3,}")
+
+
+@dataclass
+class Mention:
+    label: str
+    start: int  # char offsets into the note
+    end: int
+    sent: int  # sentence index
+    line: int
+    section: Optional[str]
+    effect: Optional[str]
+    modifiers: FrozenSet[str]
+    template_blank: bool = False
+
+
+@dataclass
+class NoteAnalysis:
+    """Element results plus the facts coding needs (affirmed mentions by label)."""
+
+    elements: Dict[str, ElementResult]
+    affirmed: Dict[str, List[Mention]]
+    site_class: Optional[str]  # "spinal" | "nonspinal" | None
+    spinal_mentions: List[Mention]
+    fluoro_used: List[Mention]  # affirmed fluoroscopy mentions of any purpose
+    evidence: Callable[[Mention], Evidence]
+    span_evidence: Callable[[Mention], Evidence]
+
+
+class _Note:
+    """Read-only view of a processed Doc as plain mentions, sentences, sections and lines."""
+
+    def __init__(self, doc: Doc, ruleset: Ruleset) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.ruleset = ruleset
+        self.layout = Layout(self.text)
+        self.sent_bounds: List[Tuple[int, int]] = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(self.text))]
+        self._sent_starts = [b[0] for b in self.sent_bounds]
+        self.sections: List[Tuple[int, int, int, Optional[str]]] = []  # title start, title end, end, category
+        for sec in getattr(doc._, "sections", []) or []:
+            if sec.category is None:
+                continue
+            t0 = doc[sec.title_start].idx if sec.title_start < len(doc) else len(self.text)
+            t1 = doc[sec.title_end - 1].idx + len(doc[sec.title_end - 1]) if sec.title_end > sec.title_start else t0
+            end = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > 0 else len(self.text)
+            self.sections.append((t0, t1, end, sec.category))
+        self._section_starts = [s[0] for s in self.sections]
+        self.effect_regions: List[Tuple[int, int, str, str]] = []  # start, end, effect, category
+        for t0, t1, end, category in self.sections:
+            effect = ruleset.section_effects.get(category)
+            if effect:
+                _, region_end = self.layout.region_after_header(t1)
+                self.effect_regions.append((t0, min(region_end, end), effect, category))
+        self.mentions = [self._mention(span) for span in doc.spans[TARGET_GROUP]]
+        self.cue_sents: Set[int] = {self.sent_of(span.start_char) for span in doc.spans[CUE_GROUP]}
+
+    def sent_of(self, char: int) -> int:
+        return max(0, bisect.bisect_right(self._sent_starts, char) - 1)
+
+    def section_of(self, char: int) -> Optional[str]:
+        i = bisect.bisect_right(self._section_starts, char) - 1
+        if i < 0:
+            return None
+        t0, t1, end, category = self.sections[i]
+        return category if char < end else None
+
+    def effect_of(self, char: int) -> Optional[str]:
+        for start, end, effect, _ in self.effect_regions:
+            if start <= char < end:
+                return effect
+        return None
+
+    def _mention(self, span) -> Mention:
+        start, end = span.start_char, span.end_char
+        line_i = self.layout.line_index(start)
+        line = self.layout.lines[line_i]
+        blank = False
+        field_m = line.field
+        if field_m is not None and start < line.start + field_m.end():
+            rest = self.text[line.start + field_m.end():line.end]
+            blank = bool(self.ruleset.template_blank.match(rest))
+        mods = frozenset(m.category.upper() for m in (span._.modifiers or ()))
+        return Mention(span.label_, start, end, self.sent_of(start), line_i, self.section_of(start),
+                       self.effect_of(start), mods, blank)
+
+    # evidence ---------------------------------------------------------------------------
+    def evidence(self, m: Mention) -> Evidence:
+        """The sentence holding the mention (trimmed, at most EVIDENCE_MAX_CHARS around it)."""
+        s0, s1 = self.sent_bounds[m.sent]
+        s0, s1 = min(s0, m.start), max(s1, m.end)
+        if s1 - s0 > EVIDENCE_MAX_CHARS:
+            pad = max(0, (EVIDENCE_MAX_CHARS - (m.end - m.start)) // 2)
+            s0, s1 = max(s0, m.start - pad), min(s1, m.end + pad)
+        return self.span(s0, s1, m.section)
+
+    def span_evidence(self, m: Mention) -> Evidence:
+        return self.span(m.start, m.end, m.section)
+
+    def span(self, start: int, end: int, section: Optional[str]) -> Evidence:
+        text = self.text
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        return Evidence(text[start:end], start, end, section)
+
+
+def _reason(m: Mention, *, indication: bool = False) -> Optional[str]:
+    """Why a mention does not document this procedure, or None when it counts."""
+    for category, reason in _MODIFIER_REASON.items():
+        if category in m.modifiers and not (indication and reason == "historical"):
+            return reason
+    if m.effect is not None:
+        reason = _EFFECT_REASON[m.effect]
+        if not (indication and reason == "indication_section"):
+            return reason
+    if m.template_blank:
+        return "template_blank"
+    return None
+
+
+def _first_reason(reasons: Sequence[str]) -> str:
+    return min(reasons, key=lambda r: REASON_ORDER.index(r) if r in REASON_ORDER else len(REASON_ORDER))
+
+
+def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[Tuple[Mention, str]],
+            evidence: Optional[List[Evidence]] = None, span_only: bool = False) -> ElementResult:
+    if counted or evidence:
+        ev = evidence if evidence is not None else []
+        seen = {(e.start, e.end) for e in ev}
+        for m in counted:
+            e = note.span_evidence(m) if span_only else note.evidence(m)
+            if (e.start, e.end) not in seen:
+                seen.add((e.start, e.end))
+                ev.append(e)
+        status = "present"
+    else:
+        ev = []
+        status = REASON_STATUS.get(_first_reason([r for _, r in ignored]), "missing") if ignored else "missing"
+    ign = []
+    seen_ign: Set[Tuple[int, int]] = set()
+    for m, reason in ignored:
+        if (m.start, m.end) in seen_ign:
+            continue
+        seen_ign.add((m.start, m.end))
+        e = note.span_evidence(m)
+        ign.append(IgnoredMention(e.text, e.start, e.end, e.section, reason))
+    return ElementResult(status=status, required=required, evidence=ev, ignored=ign)
+
+
+def _split(mentions: List[Mention], labels: FrozenSet[str], **kw) -> Tuple[List[Mention], List[Tuple[Mention, str]]]:
+    counted, ignored = [], []
+    for m in mentions:
+        if m.label in labels:
+            r = _reason(m, **kw)
+            (ignored.append((m, r)) if r else counted.append(m))
+    return counted, ignored
+
+
+def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalysis:
+    """Decide every element for one processed note."""
+    note = _Note(doc, ruleset)
+    mentions = note.mentions
+    results: Dict[str, ElementResult] = {}
+
+    # fluoroscopic guidance: affirmed fluoroscopy that guided the needle --------------------
+    needle_sents = {m.sent for m in mentions if m.label == "NEEDLE" and _reason(m) is None}
+    fl_counted, fl_ignored = [], []
+    for m in mentions:
+        if m.label != "FLUORO":
+            continue
+        r = _reason(m)
+        if r is None and "OTHER_PURPOSE" in m.modifiers and m.sent not in needle_sents:
+            r = "other_purpose"
+        (fl_ignored.append((m, r)) if r else fl_counted.append(m))
+    results["fluoroscopic_guidance"] = _result(note, required["fluoroscopic_guidance"], fl_counted, fl_ignored)
+
+    # needle placement: a needle and its target in one sentence (or adjacent template fields) -
+    needles, needle_ignored = _split(mentions, frozenset({"NEEDLE"}))
+    sites, _ = _split(mentions, SITE_LABELS)
+    sites_by_sent: Dict[int, List[Mention]] = {}
+    for s in sites:
+        sites_by_sent.setdefault(s.sent, []).append(s)
+    paired_needles: List[Mention] = []
+    needle_sites: List[Mention] = []
+    for n in needles:
+        targets = list(sites_by_sent.get(n.sent, []))
+        line = note.layout.lines[n.line]
+        if not targets and line.is_field_line:
+            # template: 'Needle: 22 g spinal' next to 'Site: left hip joint'
+            for s in sites:
+                if abs(s.line - n.line) <= 2 and note.layout.lines[s.line].is_field_line:
+                    targets.append(s)
+        if targets:
+            paired_needles.append(n)
+            needle_sites.extend(targets)
+        else:
+            needle_ignored.append((n, "no_target"))
+    results["needle_placement"] = _result(note, required["needle_placement"], paired_needles, needle_ignored)
+
+    # non-spinal site: where the needle went ------------------------------------------------
+    spinal_mentions = [s for s in sites if s.label == SPINAL]
+    if any(s.label == SPINAL for s in needle_sites):
+        site_class: Optional[str] = "spinal"
+    elif any(s.label == NONSPINAL for s in needle_sites):
+        site_class = "nonspinal"
+    elif spinal_mentions:
+        site_class = "spinal"
+    elif needle_sites:
+        site_class = "nonspinal"
+    else:
+        site_class = None
+    if site_class == "nonspinal" and paired_needles:
+        counted = [s for s in needle_sites if s.label != SPINAL]
+        results["non_spinal_site"] = _result(note, required["non_spinal_site"], counted, [], span_only=True)
+    else:
+        ign = [(s, "spinal_site") for s in (spinal_mentions if site_class == "spinal" else [])]
+        results["non_spinal_site"] = _result(note, required["non_spinal_site"], [], ign)
+
+    # contrast confirmation: contrast injected now, confirming the position -----------------
+    ct_counted, ct_ignored = [], []
+    for m in mentions:
+        if m.label != "CONTRAST":
+            continue
+        r = _reason(m)
+        if r is None:
+            line = note.layout.lines[m.line]
+            field = line.field
+            in_field = field is not None and "contrast" in field.group(1).lower()
+            if not (m.sent in note.cue_sents or m.section == "contrast" or in_field):
+                r = "no_confirmation"
+        (ct_ignored.append((m, r)) if r else ct_counted.append(m))
+    results["contrast_confirmation"] = _result(note, required["contrast_confirmation"], ct_counted, ct_ignored)
+
+    # primary procedure: performed, not planned or past -------------------------------------
+    pr_counted, pr_ignored = _split(mentions, frozenset({"PROCEDURE", "CVAD"}))
+    results["primary_procedure"] = _result(note, required["primary_procedure"], pr_counted, pr_ignored)
+
+    # indication: an Indication/History section with content, or a reason in the text ------
+    ind_evidence: List[Evidence] = []
+    ind_ignored: List[Tuple[Mention, str]] = []
+    for t0, t1, end, category in note.sections:
+        if ruleset.section_effects.get(category) != "indication":
+            continue
+        r0, r1 = note.layout.region_after_header(t1)
+        r1 = min(r1, end)
+        body = note.text[r0:r1]
+        header = Mention(category, t0, t1, note.sent_of(t0), note.layout.line_index(t0), category, None, frozenset())
+        if not body.strip():
+            ind_ignored.append((header, "empty_header"))
+        elif ruleset.template_blank.match(body) or not _WORD_RE.search(body):
+            ind_ignored.append((header, "template_blank"))
+        else:
+            e = note.span(r0, min(r1, r0 + EVIDENCE_MAX_CHARS), category)
+            ind_evidence.append(e)
+    in_counted, in_ign = _split(mentions, frozenset({"INDICATION"}), indication=True)
+    ind_ignored.extend(in_ign)
+    results["indication"] = _result(note, required["indication"], in_counted, ind_ignored,
+                                    evidence=ind_evidence or None)
+
+    # recommended: radiation dose, images recorded ------------------------------------------
+    d_counted, d_ignored = _split(mentions, frozenset({"DOSE"}))
+    results["radiation_dose"] = _result(note, required["radiation_dose"], d_counted, d_ignored, span_only=True)
+    im_counted, im_ignored = _split(mentions, frozenset({"IMAGES_RECORDED"}))
+    results["images_recorded"] = _result(note, required["images_recorded"], im_counted, im_ignored)
+
+    # facts for coding -----------------------------------------------------------------------
+    affirmed: Dict[str, List[Mention]] = {}
+    for m in mentions:
+        if _reason(m) is None:
+            affirmed.setdefault(m.label, []).append(m)
+    fluoro_used = [m for m, r in fl_ignored if r == "other_purpose"] + fl_counted
+    fluoro_used += [m for m in affirmed.get("FLUORO_NON_GUIDANCE", [])]
+    fluoro_used += [m for m in d_counted if "fluoro" in note.text[m.start:m.end].lower()
+                    and not note.text[m.start:m.end].lower().startswith("ct")]
+    ordered = {name: results[name] for name in ELEMENTS}
+    return NoteAnalysis(ordered, affirmed, site_class, spinal_mentions, fluoro_used,
+                        note.evidence, note.span_evidence)

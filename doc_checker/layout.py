@@ -1,0 +1,104 @@
+"""Line layout of a note: lines, 'Key: value' fields, headings, blank lines, hard wraps.
+
+Clinical notes are laid out in lines more than in sentences: templates ('Needle: 22 g'),
+headings, bullets and hard-wrapped dictation. The sentence splitter and the element logic both
+read the note through these helpers, so they agree on what a line is.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import List, Optional
+
+# "Key:" at the start of a line: a field label or a section heading.
+FIELD_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'#.,-]{0,48}?)[ \t]*:(?!//)")
+BULLET_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa>]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)])[ \t]+\S")
+SENTENCE_END_RE = re.compile(r"[.!?:;][\"')\]]*[ \t]*$")
+# A line shorter than this that does not end a sentence is a heading or a field, not a wrap.
+WRAP_MIN_CHARS = 45
+FIELD_LINE_MAX_CHARS = 90
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # char offset of the first character of the line
+    end: int  # char offset of the line end (excluding the newline)
+    text: str
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.text.strip()
+
+    @property
+    def field(self) -> Optional[re.Match]:
+        """The 'Key:' label at the start of the line, if any."""
+        return FIELD_RE.match(self.text)
+
+    @property
+    def is_field_line(self) -> bool:
+        """A short 'Key: value' template line (not a paragraph that starts with a heading)."""
+        return self.field is not None and len(self.text.strip()) <= FIELD_LINE_MAX_CHARS
+
+    @property
+    def ends_sentence(self) -> bool:
+        return bool(SENTENCE_END_RE.search(self.text))
+
+
+class Layout:
+    """Lines of a text with fast char-offset lookup."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: List[Line] = []
+        pos = 0
+        for raw in text.split("\n"):
+            self.lines.append(Line(pos, pos + len(raw.rstrip("\r")), raw.rstrip("\r")))
+            pos += len(raw) + 1
+        self._starts = [ln.start for ln in self.lines]
+
+    def line_index(self, char: int) -> int:
+        return max(0, bisect.bisect_right(self._starts, char) - 1)
+
+    def line_at(self, char: int) -> Line:
+        return self.lines[self.line_index(char)]
+
+    def continues(self, i: int) -> bool:
+        """True when line i+1 is a hard-wrapped continuation of line i (same sentence)."""
+        if i + 1 >= len(self.lines):
+            return False
+        cur, nxt = self.lines[i], self.lines[i + 1]
+        if cur.is_blank or nxt.is_blank or cur.ends_sentence:
+            return False
+        if nxt.field or BULLET_RE.match(nxt.text) or cur.field and len(cur.text.strip()) < WRAP_MIN_CHARS:
+            return False
+        return len(cur.text.strip()) >= WRAP_MIN_CHARS
+
+    def block_end(self, i: int) -> int:
+        """Char offset where the logical line starting at line i ends (following hard wraps)."""
+        while self.continues(i):
+            i += 1
+        return self.lines[i].end
+
+    def region_after_header(self, header_end: int) -> tuple:
+        """(start, end) of what a 'Key:' header governs: the rest of its line (with wraps) when
+        the line has content, else the following lines up to a blank line or the next field."""
+        i = self.line_index(header_end)
+        line = self.lines[i]
+        rest = self.text[header_end:line.end]
+        if rest.strip():
+            return header_end, self.block_end(i)
+        j = i + 1
+        end = line.end
+        while j < len(self.lines):
+            nxt = self.lines[j]
+            if nxt.is_blank:
+                if end > line.end:
+                    break
+                j += 1
+                continue
+            if nxt.field:
+                break
+            end = nxt.end
+            j += 1
+        return header_end, end
