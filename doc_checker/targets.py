@@ -8,7 +8,7 @@ Matches go to span groups (plain data on the Doc): ``dc_targets`` for mentions C
 """
 
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from medspacy.common.medspacy_matcher import MedspacyMatcher
 from medspacy.target_matcher import TargetRule
@@ -55,6 +55,19 @@ def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokeniz
     return out
 
 
+def longest_first(matches: List[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:
+    """Non-overlapping matches, longest first then leftmost (as spacy.util.filter_spans).
+    medspaCy's own pruning compares neighbours pairwise and can keep a shorter match."""
+    kept: List[Tuple[int, int, int]] = []
+    taken: set = set()
+    for match in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+        if any(i in taken for i in range(match[1], match[2])):
+            continue
+        kept.append(match)
+        taken.update(range(match[1], match[2]))
+    return sorted(kept, key=lambda m: m[1])
+
+
 @Language.factory(
     "doc_checker_targets",
     assigns=["doc.spans"],
@@ -73,7 +86,7 @@ class TargetLayers:
         self.matchers: Dict[str, MedspacyMatcher] = {}
         layers = lexicon_variants(ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer)
         for layer, rules in layers.items():
-            matcher = MedspacyMatcher(nlp, name=f"{name}_{layer}", phrase_matcher_attr="LOWER", prune=True)
+            matcher = MedspacyMatcher(nlp, name=f"{name}_{layer}", phrase_matcher_attr="LOWER", prune=False)
             matcher.add([TargetRule(literal=r["literal"], category=r["category"], pattern=r.get("pattern"),
                                     metadata=r.get("metadata")) for r in rules])
             self.matchers[layer] = matcher
@@ -88,7 +101,7 @@ class TargetLayers:
         for layer, matcher in self.matchers.items():
             rule_map = matcher.rule_map
             sink = cues if layer in CUE_LAYERS else targets
-            for match_id, start, end in matcher(doc):
+            for match_id, start, end in longest_first(matcher(doc)):
                 sink.append(Span(doc, start, end, label=rule_map[strings[match_id]].category))
         targets.sort(key=lambda s: (s.start, s.end))
         doc.spans[TARGET_GROUP] = targets
