@@ -81,12 +81,17 @@ class _Note:
             end = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > 0 else len(self.text)
             self.sections.append((t0, t1, end, sec.category))
         self._section_starts = [s[0] for s in self.sections]
-        self.effect_regions: List[Tuple[int, int, str, str]] = []  # start, end, effect, category
+        self.effect_regions: List[Tuple[int, int, str, int]] = []  # start, end, effect, content start
         for t0, t1, end, category in self.sections:
             effect = ruleset.section_effects.get(category)
             if effect:
                 _, region_end = self.layout.region_after_header(t1)
-                self.effect_regions.append((t0, min(region_end, end), effect, category))
+                content = len(self.text[:region_end]) - len(self.text[t1:region_end].lstrip())
+                if content < self.layout.line_at(t1).end:
+                    # content on the header's own line: the section governs its first sentence
+                    region_end = min(region_end, self.sent_bounds[self.sent_of(content)][1])
+                self.effect_regions.append((t0, min(region_end, end), effect, content))
+        self.needle_sents: Set[int] = {self.sent_of(s.start_char) for s in doc.spans[TARGET_GROUP] if s.label_ == "NEEDLE"}
         self.mentions = [self._mention(span) for span in doc.spans[TARGET_GROUP]]
         self.cue_sents: Set[int] = {self.sent_of(span.start_char) for span in doc.spans[CUE_GROUP]}
 
@@ -101,8 +106,14 @@ class _Note:
         return category if char < end else None
 
     def effect_of(self, char: int) -> Optional[str]:
-        for start, end, effect, _ in self.effect_regions:
+        """The section effect at ``char``. Past the first sentence of a section's content, a
+        sentence that places a needle is the procedure itself (one-line notes: 'Indication:
+        pain. Under fluoroscopy a needle ...'), so no effect applies to it."""
+        for start, end, effect, content in self.effect_regions:
             if start <= char < end:
+                sent = self.sent_of(char)
+                if sent > self.sent_of(content) and sent in self.needle_sents:
+                    return None
                 return effect
         return None
 

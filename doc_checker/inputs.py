@@ -27,8 +27,10 @@ def decode_bytes(data: bytes) -> str:
         raise InputError("not_utf8", f"the input is not valid UTF-8 (invalid byte at offset {exc.start}); convert it to UTF-8") from None
 
 
-def validate_text(text: Union[str, bytes, None]) -> str:
+def validate_text(text: Union[str, bytes, None, InputError]) -> str:
     """Return checkable note text or raise InputError (empty, binary, too large, wrong type)."""
+    if isinstance(text, InputError):  # a reader already refused this input
+        raise text
     if isinstance(text, (bytes, bytearray, memoryview)):
         text = decode_bytes(bytes(text))
     if not isinstance(text, str):

@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make demo` and `make test` (each sets up .venv first).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test evaluate bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[extras]"
+	$(PY) -m pip check
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/doc-checker check fixtures/notes
+
+test: install
+	$(PY) -m pytest -q
+
+evaluate: install
+	$(VENV)/bin/doc-checker evaluate fixtures/gold.jsonl
+
+bench: install
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
