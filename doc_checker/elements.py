@@ -135,6 +135,9 @@ class _Note:
         """The sentence holding the mention (trimmed, at most EVIDENCE_MAX_CHARS around it)."""
         s0, s1 = self.sent_bounds[m.sent]
         s0, s1 = min(s0, m.start), max(s1, m.end)
+        i = bisect.bisect_right(self._section_starts, m.start) - 1
+        if i >= 0 and s0 <= self.sections[i][0] and self.sections[i][1] <= m.start:
+            s0 = self.sections[i][1]  # drop a heading ('PROCEDURE:') that opens the sentence
         if s1 - s0 > EVIDENCE_MAX_CHARS:
             pad = max(0, (EVIDENCE_MAX_CHARS - (m.end - m.start)) // 2)
             s0, s1 = max(s0, m.start - pad), min(s1, m.end + pad)
@@ -174,11 +177,9 @@ def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[T
             evidence: Optional[List[Evidence]] = None, span_only: bool = False) -> ElementResult:
     if counted or evidence:
         ev = evidence if evidence is not None else []
-        seen = {(e.start, e.end) for e in ev}
         for m in counted:
             e = note.span_evidence(m) if span_only else note.evidence(m)
-            if (e.start, e.end) not in seen:
-                seen.add((e.start, e.end))
+            if not any(e.start < x.end and x.start < e.end for x in ev):  # one evidence per passage
                 ev.append(e)
         status = "present"
     else:

@@ -185,6 +185,9 @@ def measure(kind: str, notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) ->
 
 
 def _child(conn, kind, notes, cfg) -> None:
+    # a spawned process inherits "spawn" as its default start method; restore the platform's
+    # default (fork on Linux) so check_many(n_process>1) starts its workers as in a user's script
+    mp.set_start_method(cfg["start_method"], force=True)
     try:
         conn.send(("ok", measure(kind, notes, cfg)))
     except BaseException as exc:  # noqa: BLE001 - report it to the parent
@@ -403,6 +406,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "batch_size": args.batch_size, "n_process": args.n_process, "warmup": max(0, args.warmup),
         "patterns": args.patterns if args.patterns is not None else default_patterns(),
         "pyrush_log": args.pyrush_log, "isolate": args.isolate,
+        "start_method": mp.get_start_method(),
     }
     notes = build_corpus(args.notes)
     machine = machine_info()
