@@ -29,6 +29,7 @@ No network access is needed or attempted by this script.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import multiprocessing as mp
@@ -436,6 +437,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "tokens": sum(token_counts), "min": min(token_counts), "max": max(token_counts),
         "median": statistics.median(token_counts),
         "chars": sum(len(t) for _, t in notes),
+        # the fixture set may grow: the digest tells whether two runs timed the same notes
+        "sha256": hashlib.sha256("\x00".join(t for _, t in notes).encode("utf-8")).hexdigest(),
     }
     log(f"  {corpus['tokens']:,} tokens, {corpus['min']}-{corpus['max']} per note "
         f"(median {corpus['median']:.0f})")
