@@ -39,8 +39,12 @@ _SECTION_EFFECTS = {"indication", "historical", "hypothetical", "family", "aller
 
 
 def default_patterns_dir() -> Path:
-    """The patterns shipped inside the package (the top-level ``patterns/`` at build time)."""
-    return Path(str(resources.files("doc_checker.patterns")))
+    """The patterns shipped inside the package (the top-level ``patterns/`` at build time).
+    In a source checkout that was never installed, the checkout's ``patterns/`` folder."""
+    try:
+        return Path(str(resources.files("doc_checker.patterns")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "patterns"
 
 
 @dataclass
