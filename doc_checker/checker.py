@@ -99,19 +99,16 @@ class Checker:
                 try:
                     docs.append(self.nlp(t))
                 except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
-                    pos, note_id, _, meta = chunk[k]
-                    log.warning("note at position %s failed in the pipeline: %s", pos, type(exc).__name__)
-                    out[k] = ErrorRecord(note_id, "internal_error", f"the checker failed on this note ({type(exc).__name__})", position=pos, meta=meta)
+                    out[k] = _internal_error(chunk[k], "pipeline", exc)
                     docs.append(None)
         for (k, _), doc in zip(good, docs):
             if doc is None:
                 continue
-            pos, note_id, _, meta = chunk[k]
+            _, note_id, _, meta = chunk[k]
             try:
                 out[k] = self._result(doc, note_id, meta)
             except Exception as exc:  # noqa: BLE001
-                log.warning("note at position %s failed in element logic: %s", pos, type(exc).__name__)
-                out[k] = ErrorRecord(note_id, "internal_error", f"the checker failed on this note ({type(exc).__name__})", position=pos, meta=meta)
+                out[k] = _internal_error(chunk[k], "element logic", exc)
         return out  # type: ignore[return-value]
 
     def _check_parallel(self, items: Iterator, batch_size: int, n_process: int) -> Iterator[Outcome]:
@@ -130,6 +127,14 @@ class Checker:
                 if not pending:
                     return
                 yield from pending.popleft().result()
+
+
+def _internal_error(item, stage: str, exc: Exception) -> ErrorRecord:
+    """An error record for a note the checker itself failed on (logs the type, never the text)."""
+    pos, note_id, _, meta = item
+    log.warning("note at position %s failed in %s: %s", pos, stage, type(exc).__name__)
+    return ErrorRecord(note_id, "internal_error", f"the checker failed on this note ({type(exc).__name__})",
+                       position=pos, meta=meta)
 
 
 def _numbered(notes: Iterable[NoteInput]) -> Iterator[Tuple[int, Optional[str], Any, Dict[str, Any]]]:

@@ -76,6 +76,13 @@ def _output(path: Optional[str]) -> Iterator[IO[str]]:
         raise
 
 
+def _existing_file(raw: str) -> Path:
+    path = Path(raw)
+    if not path.is_file():
+        raise UsageError(f"{raw}: no such file")
+    return path
+
+
 def _checker(args):
     from .checker import Checker
 
@@ -119,9 +126,7 @@ def cmd_explain(args) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    path = Path(args.path)
-    if not path.is_file():
-        raise UsageError(f"{args.path}: no such file")
+    path = _existing_file(args.path)
     checker = _checker(args)
     from .inputs import validate_text
 
@@ -160,9 +165,7 @@ def cmd_explain(args) -> int:
 def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_gold_file
 
-    gold = Path(args.gold)
-    if not gold.is_file():
-        raise UsageError(f"{args.gold}: no such file")
+    gold = _existing_file(args.gold)
     checker = _checker(args)
     try:
         ev = evaluate_gold_file(checker, gold)

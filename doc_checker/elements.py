@@ -47,6 +47,7 @@ class Mention:
     effect: Optional[str]
     modifiers: FrozenSet[str]
     template_blank: bool = False
+    reason: Optional[str] = None  # why it does not document this procedure (None: it counts)
 
 
 @dataclass
@@ -127,8 +128,10 @@ class _Note:
             rest = self.text[line.start + field_m.end():line.end]
             blank = bool(self.ruleset.template_blank.match(rest))
         mods = frozenset(m.category.upper() for m in (span._.modifiers or ()))
-        return Mention(span.label_, start, end, self.sent_of(start), line_i, self.section_of(start),
-                       self.effect_of(start), mods, blank)
+        m = Mention(span.label_, start, end, self.sent_of(start), line_i, self.section_of(start),
+                    self.effect_of(start), mods, blank)
+        m.reason = _reason(m)
+        return m
 
     # evidence ---------------------------------------------------------------------------
     def evidence(self, m: Mention) -> Evidence:
@@ -196,11 +199,11 @@ def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[T
     return ElementResult(status=status, required=required, evidence=ev, ignored=ign)
 
 
-def _split(mentions: List[Mention], labels: FrozenSet[str], **kw) -> Tuple[List[Mention], List[Tuple[Mention, str]]]:
+def _split(mentions: List[Mention], labels: FrozenSet[str], indication: bool = False) -> Tuple[List[Mention], List[Tuple[Mention, str]]]:
     counted, ignored = [], []
     for m in mentions:
         if m.label in labels:
-            r = _reason(m, **kw)
+            r = _reason(m, indication=True) if indication else m.reason
             (ignored.append((m, r)) if r else counted.append(m))
     return counted, ignored
 
@@ -212,12 +215,12 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     results: Dict[str, ElementResult] = {}
 
     # fluoroscopic guidance: affirmed fluoroscopy that guided the needle --------------------
-    needle_sents = {m.sent for m in mentions if m.label == "NEEDLE" and _reason(m) is None}
+    needle_sents = {m.sent for m in mentions if m.label == "NEEDLE" and m.reason is None}
     fl_counted, fl_ignored = [], []
     for m in mentions:
         if m.label != "FLUORO":
             continue
-        r = _reason(m)
+        r = m.reason
         if r is None and "OTHER_PURPOSE" in m.modifiers and m.sent not in needle_sents:
             r = "other_purpose"
         (fl_ignored.append((m, r)) if r else fl_counted.append(m))
@@ -270,7 +273,7 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     for m in mentions:
         if m.label != "CONTRAST":
             continue
-        r = _reason(m)
+        r = m.reason
         if r is None:
             line = note.layout.lines[m.line]
             field = line.field
@@ -315,7 +318,7 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     # facts for coding -----------------------------------------------------------------------
     affirmed: Dict[str, List[Mention]] = {}
     for m in mentions:
-        if _reason(m) is None:
+        if m.reason is None:
             affirmed.setdefault(m.label, []).append(m)
     fluoro_used = [m for m, r in fl_ignored if r == "other_purpose"] + fl_counted
     fluoro_used += [m for m in affirmed.get("FLUORO_NON_GUIDANCE", [])]

@@ -26,13 +26,14 @@ def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokeniz
     """Rules for abbreviations: for every rule whose literal contains a lexicon long form as
     whole words, a token-pattern rule with the abbreviation in its place (same category)."""
     out: Dict[str, List[dict]] = {}
+    entries = [(entry, re.compile(r"(?<![\w-])" + re.escape(entry["long"]) + r"(?![\w-])", re.IGNORECASE))
+               for entry in lexicon]
     for layer, rules in layers.items():
         seen = {r["literal"].lower() for r in rules}
         added: List[dict] = []
         for rule in rules:
             literal = rule["literal"]
-            for entry in lexicon:
-                long_re = re.compile(r"(?<![\w-])" + re.escape(entry["long"]) + r"(?![\w-])", re.IGNORECASE)
+            for entry, long_re in entries:
                 m = long_re.search(literal)
                 if not m:
                     continue
