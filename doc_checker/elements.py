@@ -18,6 +18,8 @@ from spacy.tokens import Doc
 from .layout import Layout
 from .result import ElementResult, Evidence, IgnoredMention
 from .rules import ELEMENTS, Ruleset
+from .context import MODIFIERS_KEY, target_key
+from .sections import SECTION_GROUP
 from .targets import CUE_GROUP, TARGET_GROUP
 
 SPINAL, NONSPINAL, GENERIC = "SITE_SPINAL", "SITE_NONSPINAL", "SITE_GENERIC"
@@ -74,13 +76,10 @@ class _Note:
         self.sent_bounds: List[Tuple[int, int]] = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(self.text))]
         self._sent_starts = [b[0] for b in self.sent_bounds]
         self.sections: List[Tuple[int, int, int, Optional[str]]] = []  # title start, title end, end, category
-        for sec in getattr(doc._, "sections", []) or []:
-            if sec.category is None:
-                continue
-            t0 = doc[sec.title_start].idx if sec.title_start < len(doc) else len(self.text)
-            t1 = doc[sec.title_end - 1].idx + len(doc[sec.title_end - 1]) if sec.title_end > sec.title_start else t0
-            end = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > 0 else len(self.text)
-            self.sections.append((t0, t1, end, sec.category))
+        headers = list(doc.spans[SECTION_GROUP]) if SECTION_GROUP in doc.spans else []
+        for i, h in enumerate(headers):
+            end = headers[i + 1].start_char if i + 1 < len(headers) else len(self.text)
+            self.sections.append((h.start_char, h.end_char, end, h.label_))
         self._section_starts = [s[0] for s in self.sections]
         self.effect_regions: List[Tuple[int, int, str, int]] = []  # start, end, effect, content start
         for t0, t1, end, category in self.sections:
@@ -92,6 +91,7 @@ class _Note:
                     # content on the header's own line: the section governs its first sentence
                     region_end = min(region_end, self.sent_bounds[self.sent_of(content)][1])
                 self.effect_regions.append((t0, min(region_end, end), effect, content))
+        self.modifiers: Dict[str, List[str]] = doc.user_data.get(MODIFIERS_KEY, {})
         self.needle_sents: Set[int] = {self.sent_of(s.start_char) for s in doc.spans[TARGET_GROUP] if s.label_ == "NEEDLE"}
         self.mentions = [self._mention(span) for span in doc.spans[TARGET_GROUP]]
         self.cue_sents: Set[int] = {self.sent_of(span.start_char) for span in doc.spans[CUE_GROUP]}
@@ -127,7 +127,7 @@ class _Note:
         if field_m is not None and start < line.start + field_m.end():
             rest = self.text[line.start + field_m.end():line.end]
             blank = bool(self.ruleset.template_blank.match(rest))
-        mods = frozenset(m.category.upper() for m in (span._.modifiers or ()))
+        mods = frozenset(self.modifiers.get(target_key(span.start, span.end, span.label_), ()))
         m = Mention(span.label_, start, end, self.sent_of(start), line_i, self.section_of(start),
                     self.effect_of(start), mods, blank)
         m.reason = _reason(m)

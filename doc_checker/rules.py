@@ -55,6 +55,7 @@ class Ruleset:
     directory: Path
     sections: List[Dict[str, Any]]
     section_effects: Dict[str, str]
+    header_start: Optional["re.Pattern[str]"]
     target_layers: Dict[str, List[Dict[str, Any]]]
     context_rules: List[Dict[str, Any]]
     abbreviations: List[Dict[str, Any]]
@@ -155,7 +156,7 @@ def _load_context(directory: Path) -> List[Dict[str, Any]]:
     return rules
 
 
-def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str]]:
+def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str], Optional["re.Pattern[str]"]]:
     path = directory / "sections.json"
     data, rules = _load_list(path, "section_rules", _SECTION_KEYS)
     effects = data.get("section_effects", {})
@@ -164,7 +165,16 @@ def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str
     for category, effect in effects.items():
         if effect not in _SECTION_EFFECTS:
             raise RulesError(f"{path}: section_effects[{category!r}]: {effect!r} is not one of {sorted(_SECTION_EFFECTS)}")
-    return rules, dict(effects)
+    unknown = set(data) - {"comment", "section_effects", "section_rules", "header_start"}
+    if unknown:
+        raise RulesError(f"{path}: unknown top-level key(s) {sorted(unknown)}")
+    header_start = None
+    if data.get("header_start") is not None:
+        try:
+            header_start = re.compile(data["header_start"])
+        except (re.error, TypeError) as exc:
+            raise RulesError(f"{path}: header_start: invalid regex: {exc}") from None
+    return rules, dict(effects), header_start
 
 
 def _load_abbreviations(directory: Path) -> List[Dict[str, Any]]:
@@ -218,13 +228,14 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
     version = meta.get("version") if isinstance(meta, dict) else None
     if not isinstance(version, str) or not version:
         raise RulesError(f"{root / 'ruleset.json'}: needs a 'version' string")
-    sections, effects = _load_sections(root)
+    sections, effects, header_start = _load_sections(root)
     elements, blank, findings = _load_elements(root)
     return Ruleset(
         version=version,
         directory=root,
         sections=sections,
         section_effects=effects,
+        header_start=header_start,
         target_layers=_load_targets(root),
         context_rules=_load_context(root),
         abbreviations=_load_abbreviations(root),

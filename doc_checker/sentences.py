@@ -9,6 +9,8 @@ then set on the few tokens that start a sentence.
 import re
 from typing import Iterable, List, Set
 
+import numpy as np
+from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -62,10 +64,12 @@ class LineSentenceSplitter:
 
     @staticmethod
     def set_starts(doc: Doc, starts: Iterable[int]) -> None:
-        doc[0].is_sent_start = True
-        for i in range(1, len(doc)):
-            doc[i].is_sent_start = False
-        for char in starts:
-            span = doc.char_span(char, char + 1, alignment_mode="expand")
-            if span is not None and span.start > 0:
-                doc[span.start].is_sent_start = True
+        """Mark the tokens that begin at the given char offsets (or contain them) as starts."""
+        idx = doc.to_array(IDX).astype(np.int64)
+        chars = np.asarray(list(starts), dtype=np.int64)
+        values = np.full(len(doc), -1, dtype=np.int64)
+        values[0] = 1
+        if len(chars):
+            tokens = np.searchsorted(idx, chars, side="right") - 1
+            values[tokens[tokens > 0]] = 1
+        doc.from_array([SENT_START], values.view(np.uint64).reshape(-1, 1))

@@ -1,4 +1,4 @@
-"""Target matching in layers (spaCy component over medspaCy's matcher and TargetRule).
+"""Target matching in layers (spaCy component; rules in medspaCy's TargetRule JSON format).
 
 Each rule file in ``patterns/targets/`` is a layer (guidance, needle, site, procedure, ...).
 Overlapping matches are pruned longest-first *within* a layer only, so 'spinal needle' beats
@@ -10,11 +10,10 @@ Matches go to span groups (plain data on the Doc): ``dc_targets`` for mentions C
 import re
 from typing import Dict, List, Optional, Tuple
 
-from medspacy.common.medspacy_matcher import MedspacyMatcher
-from medspacy.target_matcher import TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .matcher import FastMatcher, longest_first
 from .rules import Ruleset, load_ruleset
 
 TARGET_GROUP = "dc_targets"
@@ -56,19 +55,6 @@ def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokeniz
     return out
 
 
-def longest_first(matches: List[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:
-    """Non-overlapping matches, longest first then leftmost (as spacy.util.filter_spans).
-    medspaCy's own pruning compares neighbours pairwise and can keep a shorter match."""
-    kept: List[Tuple[int, int, int]] = []
-    taken: set = set()
-    for match in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
-        if any(i in taken for i in range(match[1], match[2])):
-            continue
-        kept.append(match)
-        taken.update(range(match[1], match[2]))
-    return sorted(kept, key=lambda m: m[1])
-
-
 @Language.factory(
     "doc_checker_targets",
     assigns=["doc.spans"],
@@ -79,31 +65,33 @@ def make_target_layers(nlp: Language, name: str, *, patterns_dir: Optional[str])
 
 
 class TargetLayers:
-    """One medspaCy matcher per layer; results in span groups."""
+    """One matcher per layer; results in span groups (plain data)."""
 
     def __init__(self, nlp: Language, name: str = "doc_checker_targets", *, ruleset: Ruleset) -> None:
         self.name = name
-        self.layer_of: Dict[str, str] = {}
-        self.matchers: Dict[str, MedspacyMatcher] = {}
+        self.layers: List[Tuple[str, FastMatcher, List[str]]] = []
         layers = lexicon_variants(ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer)
         for layer, rules in layers.items():
-            matcher = MedspacyMatcher(nlp, name=f"{name}_{layer}", phrase_matcher_attr="LOWER", prune=False)
-            matcher.add([TargetRule(literal=r["literal"], category=r["category"], pattern=r.get("pattern"),
-                                    metadata=r.get("metadata")) for r in rules])
-            self.matchers[layer] = matcher
-            for r in rules:
-                self.layer_of[r["category"]] = layer
-        self._vocab = nlp.vocab
+            matcher = FastMatcher(nlp)
+            labels = []
+            for i, r in enumerate(rules):
+                labels.append(r["category"])
+                pattern = r.get("pattern")
+                if isinstance(pattern, list):
+                    matcher.add_pattern(i, pattern, where=f"{layer} rule {r['literal']!r}")
+                elif isinstance(pattern, str):
+                    matcher.add_regex(i, pattern)
+                else:
+                    matcher.add_literal(i, r["literal"])
+            self.layers.append((layer, matcher, labels))
 
     def __call__(self, doc: Doc) -> Doc:
         targets: List[Span] = []
         cues: List[Span] = []
-        strings = self._vocab.strings
-        for layer, matcher in self.matchers.items():
-            rule_map = matcher.rule_map
+        for layer, matcher, labels in self.layers:
             sink = cues if layer in CUE_LAYERS else targets
-            for match_id, start, end in longest_first(matcher(doc)):
-                sink.append(Span(doc, start, end, label=rule_map[strings[match_id]].category))
+            for key, start, end in longest_first(matcher(doc)):
+                sink.append(Span(doc, start, end, label=labels[key]))
         targets.sort(key=lambda s: (s.start, s.end))
         doc.spans[TARGET_GROUP] = targets
         doc.spans[CUE_GROUP] = cues

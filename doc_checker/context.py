@@ -1,0 +1,166 @@
+"""ConText (Harkema et al. 2009; medspaCy's implementation) over the checker's targets.
+
+Same algorithm and rule format as medspaCy's ``ConText``: modifiers are matched with
+ConTextRules; each gets a scope in its sentence (FORWARD, BACKWARD or BIDIRECTIONAL, cut to
+``max_scope`` tokens); a TERMINATE phrase, a rule's ``terminated_by`` category or another
+modifier of the same category ends a scope; PSEUDO phrases modify nothing. Overlapping
+modifiers are all kept (as medspaCy with ``prune_on_modifier_overlap=False``). The result is plain data, ``doc.user_data["dc_modifiers"]``: for each modified target
+("start:end:label") the sorted categories that modify it. (medspaCy's component stores Python
+objects on spans and the Doc, which breaks DocBin and costs more than tokenizing the note.)
+"""
+import bisect
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+import numpy as np
+from spacy.attrs import SENT_START
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .matcher import FastMatcher
+from .rules import load_ruleset
+from .targets import TARGET_GROUP
+
+MODIFIERS_KEY = "dc_modifiers"
+DEFAULT_TERMINATED_BY = frozenset({"TERMINATE"})
+
+
+def target_key(start: int, end: int, label: str) -> str:
+    return f"{start}:{end}:{label}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: str
+    direction: str
+    max_scope: Optional[int]
+    allowed: Optional[FrozenSet[str]]
+    excluded: Optional[FrozenSet[str]]
+    terminated_by: FrozenSet[str]
+
+
+@dataclass
+class Modifier:
+    rule: Rule
+    start: int
+    end: int
+    scope_start: int = 0
+    scope_end: int = 0
+
+    def limit_scope(self, other: "Modifier") -> None:
+        """medspaCy's ConTextModifier.limit_scope."""
+        if not _overlaps((self.scope_start, self.scope_end), (other.scope_start, other.scope_end)):
+            return
+        if self.rule.direction == "TERMINATE":
+            return
+        if (other.rule.direction != "TERMINATE" and other.rule.category not in self.rule.terminated_by
+                and other.rule.category != self.rule.category):
+            return
+        if self.rule.category == other.rule.category and (
+                self.rule.allowed != other.rule.allowed or self.rule.excluded != other.rule.excluded):
+            return
+        if self.rule.direction in ("FORWARD", "BIDIRECTIONAL") and other.start > self.start:
+            self.scope_end = min(self.scope_end, other.start)
+        if self.rule.direction in ("BACKWARD", "BIDIRECTIONAL") and other.start < self.start:
+            self.scope_start = max(self.scope_start, other.end)
+
+    def modifies(self, start: int, end: int, label: str) -> bool:
+        if _overlaps((self.start, self.end), (start, end)):
+            return False
+        if self.rule.direction in ("TERMINATE", "PSEUDO"):
+            return False
+        if self.rule.allowed is not None and label not in self.rule.allowed:
+            return False
+        if self.rule.allowed is None and self.rule.excluded is not None and label in self.rule.excluded:
+            return False
+        return _overlaps((self.scope_start, self.scope_end), (start, end))
+
+
+def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+    """medspaCy's tuple_overlaps (kept as is, asymmetry included, so results match it)."""
+    return a[0] <= b[0] < a[1] or a[0] < b[1] <= a[1]
+
+
+@Language.factory("doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None})
+def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> "ConTextComponent":
+    return ConTextComponent(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
+
+
+class ConTextComponent:
+    def __init__(self, nlp: Language, name: str = "doc_checker_context", *, rules: Sequence[dict]) -> None:
+        self.name = name
+        self.rules: List[Rule] = []
+        self.matcher = FastMatcher(nlp)
+        for i, r in enumerate(rules):
+            self.rules.append(Rule(
+                category=r["category"].upper(),
+                direction=str(r.get("direction", "BIDIRECTIONAL")).upper(),
+                max_scope=r.get("max_scope"),
+                allowed=frozenset(r["allowed_types"]) if r.get("allowed_types") else None,
+                excluded=frozenset(r["excluded_types"]) if r.get("excluded_types") else None,
+                terminated_by=frozenset(t.upper() for t in r["terminated_by"]) if r.get("terminated_by") else DEFAULT_TERMINATED_BY,
+            ))
+            if isinstance(r.get("pattern"), list):
+                self.matcher.add_pattern(i, r["pattern"], where=f"context rule {r['literal']!r}")
+            elif isinstance(r.get("pattern"), str):
+                self.matcher.add_regex(i, r["pattern"])
+            else:
+                self.matcher.add_literal(i, r["literal"])
+
+    def __call__(self, doc: Doc) -> Doc:
+        targets = doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else []
+        result: Dict[str, List[str]] = {}
+        if len(targets):
+            sent_starts, by_sentence = self._modifiers(doc)
+            if by_sentence:
+                for t in targets:
+                    # a scope never leaves its sentence: only modifiers of the target's sentences apply
+                    first = bisect.bisect_right(sent_starts, t.start) - 1
+                    last = bisect.bisect_right(sent_starts, t.end - 1) - 1
+                    label = t.label_
+                    cats = sorted({m.rule.category for k in range(first, last + 1) for m in by_sentence.get(k, ())
+                                   if m.modifies(t.start, t.end, label)})
+                    if cats:
+                        result[target_key(t.start, t.end, label)] = cats
+        doc.user_data[MODIFIERS_KEY] = result
+        return doc
+
+    def _modifiers(self, doc: Doc) -> Tuple[List[int], Dict[int, List[Modifier]]]:
+        """Sentence starts, and the doc's modifiers (scopes set and limited) by sentence."""
+        # all matches, overlapping ones included (medspaCy's ConText with prune_on_modifier_overlap=False)
+        matches = sorted(set(self.matcher(doc)), key=lambda m: (m[1], m[2], m[0]))
+        sent_starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+        if not sent_starts or sent_starts[0] != 0:
+            sent_starts.insert(0, 0)
+        bounds = sent_starts + [len(doc)]
+        by_sentence: Dict[int, List[Modifier]] = {}
+        for key, start, end in matches:
+            rule = self.rules[key]
+            k = bisect.bisect_right(sent_starts, start) - 1
+            s0, s1 = bounds[k], bounds[k + 1]
+            m = Modifier(rule, start, end)
+            scope = rule.max_scope
+            if rule.direction == "FORWARD":
+                m.scope_start, m.scope_end = end, s1
+                if scope is not None and s1 - end > scope:
+                    m.scope_end = end + scope
+            elif rule.direction == "BACKWARD":
+                m.scope_start, m.scope_end = s0, start
+                if scope is not None and start - s0 > scope:
+                    m.scope_start = start - scope
+            else:
+                m.scope_start, m.scope_end = s0, s1
+                if scope is not None and start - s0 > scope:
+                    m.scope_start = start - scope
+                if scope is not None and s1 - end > scope:
+                    m.scope_end = end + scope
+            by_sentence.setdefault(k, []).append(m)
+        # scopes never leave their sentence, so only modifiers of one sentence can limit each other
+        for group in by_sentence.values():
+            for i in range(len(group) - 1):
+                m1 = group[i]
+                for j in range(i + 1, len(group)):
+                    m2 = group[j]
+                    m1.limit_scope(m2)
+                    m2.limit_scope(m1)
+        return sent_starts, by_sentence

@@ -1,0 +1,384 @@
+"""A fast matcher for medspaCy-style rules: spaCy token patterns, phrase literals, text regexes.
+
+Why not spaCy's Matcher: it evaluates every ``IN``/``REGEX`` predicate in Python for every
+token it meets, which dominated the checker's run time (issue: throughput). Here every
+token-attribute predicate is a property of the *lexeme* (its text), so it is computed once per
+vocabulary entry and cached in a boolean table shared by all matchers of a pipeline; a document
+becomes one table lookup (``mask = table[rows]``), candidate starts come from numpy, and only
+those few are expanded through the pattern. Semantics follow spaCy's Matcher: ops ``? * +``
+and ``{n}``, ``{n,m}``, ``{n,}``, ``{,m}``; every (start, end) that matches is returned.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+import numpy as np
+from spacy.attrs import ORTH, SENT_START
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from .errors import RulesError
+
+_LEXEME_ATTRS: Dict[str, Callable[[Any], Any]] = {
+    "ORTH": lambda lex: lex.orth_, "TEXT": lambda lex: lex.orth_, "LOWER": lambda lex: lex.lower_,
+    "NORM": lambda lex: lex.norm_, "LENGTH": lambda lex: len(lex.orth_),
+    "LIKE_NUM": lambda lex: lex.like_num, "IS_PUNCT": lambda lex: lex.is_punct,
+    "IS_ALPHA": lambda lex: lex.is_alpha, "IS_DIGIT": lambda lex: lex.is_digit,
+    "IS_SPACE": lambda lex: lex.is_space, "IS_UPPER": lambda lex: lex.is_upper,
+    "IS_LOWER": lambda lex: lex.is_lower, "IS_TITLE": lambda lex: lex.is_title,
+    "LIKE_URL": lambda lex: lex.like_url, "IS_STOP": lambda lex: lex.is_stop,
+    "IS_ASCII": lambda lex: lex.is_ascii, "SHAPE": lambda lex: lex.shape_,
+}
+_TOKEN_ATTRS = {"IS_SENT_START"}
+_OPS = {"?": (0, 1), "*": (0, None), "+": (1, None), "1": (1, 1)}
+_QUANT_RE = re.compile(r"^\{(\d*)(,?)(\d*)\}$")
+
+
+def _value_test(value: Any) -> Callable[[Any], bool]:
+    if isinstance(value, dict):
+        tests = []
+        for op, arg in value.items():
+            if op == "IN":
+                s = frozenset(arg)
+                tests.append(lambda v, s=s: v in s)
+            elif op == "NOT_IN":
+                s = frozenset(arg)
+                tests.append(lambda v, s=s: v not in s)
+            elif op == "REGEX":
+                rx = re.compile(arg)
+                tests.append(lambda v, rx=rx: bool(rx.search(str(v))))
+            elif op in ("==", ">=", "<=", ">", "<", "!="):
+                ops = {"==": lambda a, b: a == b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
+                       ">": lambda a, b: a > b, "<": lambda a, b: a < b, "!=": lambda a, b: a != b}
+                tests.append(lambda v, f=ops[op], a=arg: f(v, a))
+            else:
+                raise RulesError(f"unsupported predicate {op!r} in token pattern")
+        return lambda v: all(t(v) for t in tests)
+    return lambda v, value=value: v == value
+
+
+class PredicateTable:
+    """Lexeme-level predicates, evaluated once per vocabulary entry; one per pipeline."""
+
+    @classmethod
+    def of(cls, nlp: Language) -> "PredicateTable":
+        """The pipeline's shared table (kept on the Language object)."""
+        table = getattr(nlp, "_doc_checker_predicates", None)
+        if table is None or table.vocab is not nlp.vocab:
+            table = cls(nlp.vocab)
+            nlp._doc_checker_predicates = table  # type: ignore[attr-defined]
+        return table
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self._ids: Dict[str, int] = {}
+        self._tests: List[Callable[[Any], bool]] = []
+        # string-valued single tests are indexed: attribute -> value -> predicate ids it satisfies
+        self._index: Dict[str, Dict[Any, List[int]]] = {}
+        self._general: List[int] = []  # predicate ids evaluated one by one (regex, flags, NOT_IN ...)
+        self._row_of: Dict[int, int] = {}
+        self._table = np.zeros((1024, 8), dtype=bool)
+        self._n_rows = 0
+        self._last_doc: Optional[Doc] = None
+        self._last_mask: Optional[np.ndarray] = None
+
+    def add(self, spec: Dict[str, Any]) -> int:
+        """Register a predicate over lexeme attributes (a token spec without OP / token attrs)."""
+        key = json.dumps(spec, sort_keys=True, default=str)
+        if key in self._ids:
+            return self._ids[key]
+        parts = []
+        for attr, value in spec.items():
+            getter = _LEXEME_ATTRS[attr.upper()]
+            test = _value_test(value)
+            parts.append((getter, test))
+        pid = len(self._tests)
+        self._last_doc = self._last_mask = None
+        self._tests.append(lambda lex, parts=tuple(parts): all(t(g(lex)) for g, t in parts))
+        self._ids[key] = pid
+        values = self._indexable(spec)
+        if values is None:
+            self._general.append(pid)
+        else:
+            attr, accepted = values
+            by_value = self._index.setdefault(attr, {})
+            for v in accepted:
+                by_value.setdefault(v, []).append(pid)
+        if len(self._tests) > self._table.shape[1]:
+            grown = np.zeros((self._table.shape[0], max(len(self._tests), 2 * self._table.shape[1])), dtype=bool)
+            grown[:, : self._table.shape[1]] = self._table
+            self._table = grown
+        for orth, row in self._row_of.items():  # the new column for lexemes seen already
+            self._table[row, pid] = self._tests[pid](self.vocab[orth])
+        return pid
+
+    @staticmethod
+    def _indexable(spec: Dict[str, Any]):
+        """(attribute, accepted values) for a single exact / IN test on a string attribute."""
+        if len(spec) != 1:
+            return None
+        attr, value = next(iter(spec.items()))
+        attr = attr.upper()
+        if attr == "TEXT":
+            attr = "ORTH"
+        if attr not in ("ORTH", "LOWER", "NORM"):
+            return None
+        if isinstance(value, str):
+            return attr, [value]
+        if isinstance(value, dict) and set(value) == {"IN"}:
+            return attr, list(value["IN"])
+        return None
+
+    def _row(self, orth: int) -> int:
+        row = self._n_rows
+        if row >= self._table.shape[0]:
+            grown = np.zeros((2 * self._table.shape[0], self._table.shape[1]), dtype=bool)
+            grown[: self._table.shape[0]] = self._table
+            self._table = grown
+        lex = self.vocab[orth]
+        values = self._table[row]
+        for attr, by_value in self._index.items():
+            for pid in by_value.get(_LEXEME_ATTRS[attr](lex), ()):
+                values[pid] = True
+        for pid in self._general:
+            values[pid] = self._tests[pid](lex)
+        self._row_of[orth] = row
+        self._n_rows += 1
+        return row
+
+    def mask(self, doc: Doc) -> np.ndarray:
+        """(len(doc), n_predicates) booleans: which predicates hold for each token. The last
+        doc's mask is kept: every matcher of the pipeline asks for it in turn."""
+        if doc is self._last_doc and self._last_mask is not None and len(self._last_mask) == len(doc):
+            return self._last_mask
+        self._last_doc, self._last_mask = doc, self._compute_mask(doc)
+        return self._last_mask
+
+    def _compute_mask(self, doc: Doc) -> np.ndarray:
+        row_of = self._row_of
+        rows = [row_of.get(o) for o in doc.to_array(ORTH).tolist()]
+        if None in rows:
+            orths = doc.to_array(ORTH).tolist()
+            rows = [r if r is not None else (row_of.get(o) if o in row_of else self._row(o)) for r, o in zip(rows, orths)]
+        return self._table[rows]
+
+
+@dataclass(frozen=True)
+class _Element:
+    pred: Optional[int]  # lexeme predicate id (None: any token)
+    sent_start: Optional[bool]  # token-level IS_SENT_START test
+    lo: int
+    hi: Optional[int]  # None: unbounded
+
+
+def _quantifier(op: Optional[str], where: str) -> Tuple[int, Optional[int]]:
+    if op is None:
+        return 1, 1
+    if op in _OPS:
+        return _OPS[op]
+    m = _QUANT_RE.match(op)
+    if not m:
+        raise RulesError(f"{where}: unsupported OP {op!r}")
+    lo_s, comma, hi_s = m.groups()
+    lo = int(lo_s) if lo_s else 0
+    hi = (int(hi_s) if hi_s else None) if comma else lo
+    return lo, hi
+
+
+class FastMatcher:
+    """Matches token patterns, phrase literals and text regexes; returns (key, start, end)."""
+
+    def __init__(self, nlp: Language, regex_starts: Optional["re.Pattern[str]"] = None) -> None:
+        """``regex_starts``: where text regexes can match (tried only at its match positions,
+        with ``match`` instead of a scan of the whole text); None scans the whole text."""
+        self.table = PredicateTable.of(nlp)
+        self.regex_starts = regex_starts
+        self.make_doc = nlp.make_doc
+        self._patterns: List[Tuple[int, Tuple[_Element, ...], Optional[_Plan]]] = []
+        self._regexes: List[Tuple[int, "re.Pattern[str]"]] = []
+
+    def __len__(self) -> int:
+        return len(self._patterns) + len(self._regexes)
+
+    def add_pattern(self, key: int, pattern: Sequence[Dict[str, Any]], where: str = "pattern") -> None:
+        elements = []
+        for tok in pattern:
+            spec = {k: v for k, v in tok.items() if k != "OP"}
+            sent_start = None
+            for attr in list(spec):
+                if attr.upper() in _TOKEN_ATTRS:
+                    sent_start = bool(spec.pop(attr))
+                elif attr.upper() not in _LEXEME_ATTRS:
+                    raise RulesError(f"{where}: unsupported token attribute {attr!r}")
+            op = tok.get("OP")
+            lo, hi = _quantifier(op, where)
+            pred = self.table.add(spec) if spec else None
+            elements.append(_Element(pred, sent_start, lo, hi))
+        if not elements or all(e.lo == 0 for e in elements):
+            raise RulesError(f"{where}: a pattern needs at least one required token")
+        self._patterns.append((key, tuple(elements), _plan(elements)))
+
+    def add_literal(self, key: int, literal: str) -> None:
+        """A phrase, matched on the lower-case form of its tokens (medspaCy's phrase rules)."""
+        tokens = [t.lower_ for t in self.make_doc(literal.lower()) if not t.is_space]
+        if not tokens:
+            raise RulesError(f"literal {literal!r} has no tokens")
+        self.add_pattern(key, [{"LOWER": t} for t in tokens], where=f"literal {literal!r}")
+
+    def add_regex(self, key: int, regex: str) -> None:
+        self._regexes.append((key, re.compile(regex, re.IGNORECASE)))
+
+    def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
+        n = len(doc)
+        out: List[Tuple[int, int, int]] = []
+        if n == 0:
+            return out
+        if self._patterns:
+            mask = self.table.mask(doc)
+            present = mask.any(axis=0).tolist()  # predicates that hold somewhere in the doc
+            starts = None
+            positions: Dict[int, np.ndarray] = {}
+            for key, elements, plan in self._patterns:
+                if plan is not None and not all(present[p] for p in plan.required):
+                    continue  # a required token is nowhere in the doc
+                if starts is None:
+                    starts = doc.to_array(SENT_START) == 1
+                    starts[0] = True
+                for start in _candidates(plan, positions, mask, n):
+                    for end in _ends(elements, 0, start, mask, starts, n, {}):
+                        if end > start:
+                            out.append((key, start, end))
+        if self._regexes:
+            text = doc.text
+            if self.regex_starts is None:
+                found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
+            else:
+                starts_at = sorted({m.start() for m in self.regex_starts.finditer(text)})
+                found = [(key, m) for key, rx in self._regexes for p in starts_at
+                         for m in (rx.match(text, p),) if m is not None]
+            for key, m in found:
+                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if span is not None and len(span):
+                    out.append((key, span.start, span.end))
+        return out
+
+
+INF = 10 ** 9
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to find a pattern's start positions without trying every token.
+
+    ``required``: predicates of the required elements, all of which must occur in the doc;
+    ``anchor``: the first required element's predicate; ``next_pred``/``next_dist``: the next
+    required element and how far after the anchor it can start; ``optional``: (predicate,
+    max distance to the anchor) of the optional elements before the anchor."""
+
+    required: Tuple[int, ...]
+    anchor: int
+    next_pred: Optional[int]
+    next_dist: int
+    optional: Tuple[Tuple[int, int], ...]
+
+
+def _plan(elements: Sequence[_Element]) -> Optional[_Plan]:
+    """None when a wildcard may start the pattern (then every token is a candidate)."""
+    required = tuple(e.pred for e in elements if e.lo > 0 and e.pred is not None)
+    anchor_i = next((i for i, e in enumerate(elements) if e.lo > 0), None)
+    if anchor_i is None or elements[anchor_i].pred is None:
+        return None
+    optional = []
+    for j in range(anchor_i):
+        e = elements[j]
+        if e.pred is None:
+            return None
+        dist = 0
+        for k in range(j, anchor_i):
+            dist = INF if elements[k].hi is None or dist >= INF else dist + elements[k].hi
+        optional.append((e.pred, dist))
+    next_pred, next_dist = None, INF
+    dist = elements[anchor_i].hi if elements[anchor_i].hi is not None else INF
+    for e in elements[anchor_i + 1:]:
+        if e.lo > 0:
+            if e.pred is not None:
+                next_pred, next_dist = e.pred, dist
+            break
+        dist = INF if e.hi is None or dist >= INF else dist + e.hi
+    return _Plan(required, elements[anchor_i].pred, next_pred, next_dist, tuple(optional))
+
+
+def _within(points: np.ndarray, targets: np.ndarray, dist: int) -> np.ndarray:
+    """The points p with some target t, p < t <= p + dist."""
+    if not len(points) or not len(targets):
+        return points[:0]
+    idx = np.searchsorted(targets, points, side="right")
+    has = idx < len(targets)
+    nearest = targets[np.minimum(idx, len(targets) - 1)]
+    return points[has & (nearest <= points + dist)]
+
+
+def _candidates(plan: Optional[_Plan], positions: Dict[int, np.ndarray], mask: np.ndarray, n: int) -> List[int]:
+    """Token positions where a match can start (per-predicate positions cached for the doc)."""
+    if plan is None:
+        return list(range(n))
+
+    def pos(p: int) -> np.ndarray:
+        if p not in positions:
+            positions[p] = np.flatnonzero(mask[:, p])
+        return positions[p]
+
+    anchors = pos(plan.anchor)
+    if plan.next_pred is not None and len(anchors):
+        anchors = _within(anchors, pos(plan.next_pred), plan.next_dist)
+    if not plan.optional:
+        return anchors.tolist()
+    cand = [anchors]
+    for p, dist in plan.optional:
+        cand.append(_within(pos(p), anchors, dist))
+    return np.unique(np.concatenate(cand)).tolist()
+
+
+def _ok(e: _Element, pos: int, mask: np.ndarray, starts: np.ndarray) -> bool:
+    if e.sent_start is not None and bool(starts[pos]) != e.sent_start:
+        return False
+    if e.pred is None:
+        return True
+    return bool(mask[pos, e.pred])
+
+
+def _ends(elements, i: int, pos: int, mask, starts, n: int, memo: Dict) -> Set[int]:
+    """Every end position reachable from element i at token pos."""
+    key = (i, pos)
+    if key in memo:
+        return memo[key]
+    if i == len(elements):
+        return {pos}
+    e = elements[i]
+    result: Set[int] = set()
+    if e.lo == 0:
+        result |= _ends(elements, i + 1, pos, mask, starts, n, memo)
+    count, p = 0, pos
+    while (e.hi is None or count < e.hi) and p < n and _ok(e, p, mask, starts):
+        p += 1
+        count += 1
+        if count >= e.lo:
+            result |= _ends(elements, i + 1, p, mask, starts, n, memo)
+    memo[key] = result
+    return result
+
+
+def longest_first(matches: List[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:
+    """Non-overlapping matches, longest first then leftmost (as spacy.util.filter_spans)."""
+    kept: List[Tuple[int, int, int]] = []
+    taken: Set[int] = set()
+    for match in sorted(set(matches), key=lambda m: (m[1] - m[2], m[1], m[0])):
+        if any(i in taken for i in range(match[1], match[2])):
+            continue
+        kept.append(match)
+        taken.update(range(match[1], match[2]))
+    return sorted(kept, key=lambda m: (m[1], m[2]))
