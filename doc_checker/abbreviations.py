@@ -1,40 +1,80 @@
 """Abbreviations a note defines itself ('fluoroscopic guidance (FG) ... under FG').
 
-scispacy's AbbreviationDetector (Schwartz & Hearst 2003) finds each short form and its long
-form; this component gives every occurrence of the short form the category of the target found
-inside its long form, so 'under FG' documents guidance as 'under fluoroscopic guidance' does.
-Common undefined abbreviations (fluoro, FNA, US, LUL) come from the lexicon instead
-(``patterns/abbreviations.json``, applied when the target rules load).
+The detection is scispacy's implementation of Schwartz & Hearst (2003), "A simple algorithm for
+identifying abbreviation definitions in biomedical text" (``scispacy.abbreviation``:
+``filter_matches`` and ``find_abbreviation``). This component feeds those functions the
+parenthesised spans directly (scispacy's own component runs a spaCy Matcher with a wildcard
+pattern, which cost more than tokenizing the note) and then gives every occurrence of a short
+form the category of the target found inside its long form, so 'under FG' documents guidance as
+'under fluoroscopic guidance' does. Common undefined abbreviations (fluoro, FNA, US, LUL) come
+from the lexicon instead (``patterns/abbreviations.json``, applied when the target rules load).
 """
+from typing import Dict, List, Set, Tuple
 
-from typing import List
-
+import numpy as np
+from scispacy.abbreviation import filter_matches, find_abbreviation
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .targets import TARGET_GROUP
 
+MAX_PARENTHESIS_TOKENS = 8  # scispacy ignores longer parenthesised spans
+
 
 @Language.factory("doc_checker_abbreviations", assigns=["doc.spans"])
 def make_abbreviation_propagator(nlp: Language, name: str) -> "AbbreviationPropagator":
-    return AbbreviationPropagator(name)
+    return AbbreviationPropagator(nlp, name)
+
+
+def parenthesis_matches(orths: np.ndarray, open_id: int, close_id: int) -> List[Tuple[int, int, int]]:
+    """(0, start, end) of every token run inside '(' ... ')' (what scispacy's Matcher pattern
+    ``( + )`` yields, brackets removed), up to the length scispacy considers."""
+    closes = np.flatnonzero(orths == close_id)
+    out = []
+    for i in np.flatnonzero(orths == open_id).tolist():
+        for j in closes[(closes > i + 1) & (closes <= i + 1 + MAX_PARENTHESIS_TOKENS)].tolist():
+            out.append((0, i + 1, j))
+    return out
+
+
+def defined_abbreviations(doc: Doc, orths: np.ndarray, open_id: int, close_id: int) -> List[Tuple[Span, Span]]:
+    """(long form, short form occurrence) pairs: each definition and every later use."""
+    pairs: List[Tuple[Span, Span]] = []
+    seen_long: Set[str] = set()
+    seen_short: Set[str] = set()
+    for long_candidate, short_candidate in filter_matches(parenthesis_matches(orths, open_id, close_id), doc):
+        short, long = find_abbreviation(long_candidate, short_candidate)
+        if long is None or long.text in seen_long or short.text in seen_short:
+            continue
+        seen_long.add(long.text)
+        seen_short.add(short.text)
+        pairs.append((long, short))
+        words = [t.orth for t in short]
+        for start in np.flatnonzero(orths == words[0]).tolist():
+            end = start + len(words)
+            if end <= len(doc) and (start, end) != (short.start, short.end) and orths[start:end].tolist() == words:
+                pairs.append((long, doc[start:end]))
+    return pairs
 
 
 class AbbreviationPropagator:
-    def __init__(self, name: str = "doc_checker_abbreviations") -> None:
+    def __init__(self, nlp: Language, name: str = "doc_checker_abbreviations") -> None:
         self.name = name
+        self.open_id = nlp.vocab.strings.add("(")
+        self.close_id = nlp.vocab.strings.add(")")
 
     def __call__(self, doc: Doc) -> Doc:
-        abbreviations = getattr(doc._, "abbreviations", None)
-        if not abbreviations:
+        orths = doc.to_array(ORTH)
+        if not (orths == self.open_id).any():
+            return doc
+        pairs = defined_abbreviations(doc, orths, self.open_id, self.close_id)
+        if not pairs:
             return doc
         targets: List[Span] = list(doc.spans[TARGET_GROUP])
-        occupied = {(t.start, t.end) for t in targets}
+        occupied = [(t.start, t.end) for t in targets]
         added = False
-        for short in abbreviations:
-            long_form = short._.long_form
-            if long_form is None or not hasattr(long_form, "start"):
-                continue
+        for long_form, short in pairs:
             inside = [t for t in targets if t.start < long_form.end and long_form.start < t.end]
             if not inside:
                 continue
@@ -42,11 +82,9 @@ class AbbreviationPropagator:
             if any(s < short.end and short.start < e for s, e in occupied):
                 continue
             targets.append(Span(doc, short.start, short.end, label=label))
-            occupied.add((short.start, short.end))
+            occupied.append((short.start, short.end))
             added = True
         if added:
             targets.sort(key=lambda s: (s.start, s.end))
             doc.spans[TARGET_GROUP] = targets
-        # drop scispacy's rich objects: only plain data stays on the Doc
-        doc._.abbreviations = []
         return doc

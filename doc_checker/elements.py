@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+import numpy as np
+from spacy.attrs import IDX, SENT_START
 from spacy.tokens import Doc
 
-from .layout import Layout
+from .layout import Layout, note_text
 from .result import ElementResult, Evidence, IgnoredMention
 from .rules import ELEMENTS, Ruleset
 from .context import MODIFIERS_KEY, target_key
@@ -70,10 +72,10 @@ class _Note:
 
     def __init__(self, doc: Doc, ruleset: Ruleset) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = note_text(doc)
         self.ruleset = ruleset
         self.layout = Layout(self.text)
-        self.sent_bounds: List[Tuple[int, int]] = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(self.text))]
+        self.sent_bounds: List[Tuple[int, int]] = _sentence_bounds(doc, len(self.text))
         self._sent_starts = [b[0] for b in self.sent_bounds]
         self.sections: List[Tuple[int, int, int, Optional[str]]] = []  # title start, title end, end, category
         headers = list(doc.spans[SECTION_GROUP]) if SECTION_GROUP in doc.spans else []
@@ -92,8 +94,9 @@ class _Note:
                     region_end = min(region_end, self.sent_bounds[self.sent_of(content)][1])
                 self.effect_regions.append((t0, min(region_end, end), effect, content))
         self.modifiers: Dict[str, List[str]] = doc.user_data.get(MODIFIERS_KEY, {})
-        self.needle_sents: Set[int] = {self.sent_of(s.start_char) for s in doc.spans[TARGET_GROUP] if s.label_ == "NEEDLE"}
-        self.mentions = [self._mention(span) for span in doc.spans[TARGET_GROUP]]
+        spans = [(s.start, s.end, s.label_, s.start_char, s.end_char) for s in doc.spans[TARGET_GROUP]]
+        self.needle_sents: Set[int] = {self.sent_of(sp[3]) for sp in spans if sp[2] == "NEEDLE"}
+        self.mentions = [self._mention(*sp) for sp in spans]
         self.cue_sents: Set[int] = {self.sent_of(span.start_char) for span in doc.spans[CUE_GROUP]}
 
     def sent_of(self, char: int) -> int:
@@ -118,8 +121,7 @@ class _Note:
                 return effect
         return None
 
-    def _mention(self, span) -> Mention:
-        start, end = span.start_char, span.end_char
+    def _mention(self, tok_start: int, tok_end: int, label: str, start: int, end: int) -> Mention:
         line_i = self.layout.line_index(start)
         line = self.layout.lines[line_i]
         blank = False
@@ -127,8 +129,8 @@ class _Note:
         if field_m is not None and start < line.start + field_m.end():
             rest = self.text[line.start + field_m.end():line.end]
             blank = bool(self.ruleset.template_blank.match(rest))
-        mods = frozenset(self.modifiers.get(target_key(span.start, span.end, span.label_), ()))
-        m = Mention(span.label_, start, end, self.sent_of(start), line_i, self.section_of(start),
+        mods = frozenset(self.modifiers.get(target_key(tok_start, tok_end, label), ()))
+        m = Mention(label, start, end, self.sent_of(start), line_i, self.section_of(start),
                     self.effect_of(start), mods, blank)
         m.reason = _reason(m)
         return m
@@ -156,6 +158,21 @@ class _Note:
         while end > start and text[end - 1].isspace():
             end -= 1
         return Evidence(text[start:end], start, end, section)
+
+
+def _sentence_bounds(doc: Doc, n_chars: int) -> List[Tuple[int, int]]:
+    """(start char, end char) of each sentence: from sentence-start tokens to the next start,
+    whitespace after the last token excluded (as spaCy's Span.end_char)."""
+    if not len(doc):
+        return [(0, n_chars)]
+    arr = doc.to_array([SENT_START, IDX])
+    idx = arr[:, 1].astype(np.int64)
+    ends = idx + np.fromiter((len(t) for t in doc), dtype=np.int64, count=len(doc))
+    starts = np.flatnonzero(arr[:, 0].astype(np.int64) == 1).tolist()
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = starts + [len(doc)]
+    return [(int(idx[a]), int(ends[b - 1])) for a, b in zip(bounds, bounds[1:])]
 
 
 def _reason(m: Mention, *, indication: bool = False) -> Optional[str]:

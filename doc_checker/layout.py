@@ -11,6 +11,17 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional
 
+TEXT_KEY = "dc_text"
+
+
+def note_text(doc) -> str:
+    """``doc.text``, computed once per Doc (spaCy rebuilds it from the tokens on every access)."""
+    text = doc.user_data.get(TEXT_KEY)
+    if text is None:
+        text = doc.user_data[TEXT_KEY] = doc.text
+    return text
+
+
 # "Key:" at the start of a line: a field label or a section heading.
 FIELD_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'#.,-]{0,48}?)[ \t]*:(?!//)")
 BULLET_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa>]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)])[ \t]+\S")

@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from .errors import RulesError
+from .layout import note_text
 
 _LEXEME_ATTRS: Dict[str, Callable[[Any], Any]] = {
     "ORTH": lambda lex: lex.orth_, "TEXT": lambda lex: lex.orth_, "LOWER": lambda lex: lex.lower_,
@@ -84,7 +85,7 @@ class PredicateTable:
         self._table = np.zeros((1024, 8), dtype=bool)
         self._n_rows = 0
         self._last_doc: Optional[Doc] = None
-        self._last_mask: Optional[np.ndarray] = None
+        self._last_state: Optional[Tuple[np.ndarray, List[bool], Dict[int, np.ndarray]]] = None
 
     def add(self, spec: Dict[str, Any]) -> int:
         """Register a predicate over lexeme attributes (a token spec without OP / token attrs)."""
@@ -97,7 +98,7 @@ class PredicateTable:
             test = _value_test(value)
             parts.append((getter, test))
         pid = len(self._tests)
-        self._last_doc = self._last_mask = None
+        self._last_doc = self._last_state = None
         self._tests.append(lambda lex, parts=tuple(parts): all(t(g(lex)) for g, t in parts))
         self._ids[key] = pid
         values = self._indexable(spec)
@@ -151,12 +152,17 @@ class PredicateTable:
         return row
 
     def mask(self, doc: Doc) -> np.ndarray:
-        """(len(doc), n_predicates) booleans: which predicates hold for each token. The last
-        doc's mask is kept: every matcher of the pipeline asks for it in turn."""
-        if doc is self._last_doc and self._last_mask is not None and len(self._last_mask) == len(doc):
-            return self._last_mask
-        self._last_doc, self._last_mask = doc, self._compute_mask(doc)
-        return self._last_mask
+        """(len(doc), n_predicates) booleans: which predicates hold for each token."""
+        return self.state(doc)[0]
+
+    def state(self, doc: Doc) -> Tuple[np.ndarray, List[bool], Dict[int, np.ndarray]]:
+        """(mask, predicates present anywhere, positions cache) for ``doc``. The last doc's
+        state is kept: every matcher of the pipeline asks for it in turn."""
+        if doc is self._last_doc and self._last_state is not None and len(self._last_state[0]) == len(doc):
+            return self._last_state
+        mask = self._compute_mask(doc)
+        self._last_doc, self._last_state = doc, (mask, mask.any(axis=0).tolist(), {})
+        return self._last_state
 
     def _compute_mask(self, doc: Doc) -> np.ndarray:
         row_of = self._row_of
@@ -200,6 +206,7 @@ class FastMatcher:
         self.make_doc = nlp.make_doc
         self._patterns: List[Tuple[int, Tuple[_Element, ...], Optional[_Plan]]] = []
         self._regexes: List[Tuple[int, "re.Pattern[str]"]] = []
+        self._any_regex: Optional["re.Pattern[str]"] = None
 
     def __len__(self) -> int:
         return len(self._patterns) + len(self._regexes)
@@ -231,6 +238,7 @@ class FastMatcher:
 
     def add_regex(self, key: int, regex: str) -> None:
         self._regexes.append((key, re.compile(regex, re.IGNORECASE)))
+        self._any_regex = _union([rx for _, rx in self._regexes])
 
     def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
         n = len(doc)
@@ -238,10 +246,8 @@ class FastMatcher:
         if n == 0:
             return out
         if self._patterns:
-            mask = self.table.mask(doc)
-            present = mask.any(axis=0).tolist()  # predicates that hold somewhere in the doc
+            mask, present, positions = self.table.state(doc)
             starts = None
-            positions: Dict[int, np.ndarray] = {}
             for key, elements, plan in self._patterns:
                 if plan is not None and not all(present[p] for p in plan.required):
                     continue  # a required token is nowhere in the doc
@@ -253,11 +259,13 @@ class FastMatcher:
                         if end > start:
                             out.append((key, start, end))
         if self._regexes:
-            text = doc.text
+            text = note_text(doc)
             if self.regex_starts is None:
                 found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
             else:
                 starts_at = sorted({m.start() for m in self.regex_starts.finditer(text)})
+                if self._any_regex is not None:  # one quick test before trying each rule
+                    starts_at = [p for p in starts_at if self._any_regex.match(text, p)]
                 found = [(key, m) for key, rx in self._regexes for p in starts_at
                          for m in (rx.match(text, p),) if m is not None]
             for key, m in found:
@@ -268,6 +276,25 @@ class FastMatcher:
 
 
 INF = 10 ** 9
+_INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
+
+
+def _union(regexes: Sequence["re.Pattern[str]"]) -> Optional["re.Pattern[str]"]:
+    """One regex matching wherever any of ``regexes`` matches (a prefilter: it may match more,
+    never less). None when a rule's flags cannot be merged (verbose mode)."""
+    parts, flags = [], re.IGNORECASE | re.MULTILINE | re.DOTALL
+    for rx in regexes:
+        if rx.flags & re.VERBOSE:
+            return None
+        m = _INLINE_FLAGS.match(rx.pattern)
+        body = rx.pattern[m.end():] if m else rx.pattern
+        if "(?" in body and re.search(r"\(\?[aiLmsux]+[):]", body):
+            return None
+        parts.append(f"(?:{body})")
+    try:
+        return re.compile("|".join(parts), flags)
+    except re.error:
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,11 @@
 """Build the spaCy pipeline from a ruleset. No model, no network.
 
 tokenizer (medspaCy's clinical tokenizer) -> sentences (layout-aware) -> sections (medspaCy
-SectionRule format) -> targets (medspaCy TargetRule format, layered) -> abbreviations (scispacy
-detector + propagation) -> ConText (medspaCy ConTextRule format and algorithm). Sections, targets
+SectionRule format) -> targets (medspaCy TargetRule format, layered) -> abbreviations (scispacy's
+Schwartz & Hearst functions + propagation) -> ConText (medspaCy ConTextRule format and algorithm). Sections, targets
 and ConText run on :mod:`doc_checker.matcher`, which caches every token predicate per lexeme.
 """
 import spacy
-import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
 from medspacy.custom_tokenizer import create_medspacy_tokenizer
 from spacy.language import Language
 
@@ -26,7 +25,6 @@ def build_nlp(ruleset: Ruleset) -> Language:
     nlp.add_pipe("doc_checker_sentences")
     nlp.add_pipe("doc_checker_sections", config=config)
     nlp.add_pipe("doc_checker_targets", config=config)
-    nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe("doc_checker_abbreviations")
     nlp.add_pipe("doc_checker_context", config=config)
     return nlp

@@ -14,7 +14,7 @@ from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .layout import Layout
+from .layout import Layout, note_text
 
 # Sentence-final punctuation followed by whitespace and something that can start a sentence.
 _END_RE = re.compile(r"(?<=[.!?])[\"')\]]*[ \t]+(?=[A-Z0-9(\[\"'\u2022*-])")
@@ -58,7 +58,7 @@ class LineSentenceSplitter:
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        starts = sentence_starts(doc.text)
+        starts = sentence_starts(note_text(doc))
         self.set_starts(doc, starts)
         return doc
 

@@ -65,34 +65,39 @@ def make_target_layers(nlp: Language, name: str, *, patterns_dir: Optional[str])
 
 
 class TargetLayers:
-    """One matcher per layer; results in span groups (plain data)."""
+    """All layers in one matcher; overlaps pruned per layer; results in span groups."""
 
     def __init__(self, nlp: Language, name: str = "doc_checker_targets", *, ruleset: Ruleset) -> None:
         self.name = name
-        self.layers: List[Tuple[str, FastMatcher, List[str]]] = []
+        self.matcher = FastMatcher(nlp)
+        self.labels: List[str] = []
+        self.layer_of: List[str] = []
         layers = lexicon_variants(ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer)
         for layer, rules in layers.items():
-            matcher = FastMatcher(nlp)
-            labels = []
-            for i, r in enumerate(rules):
-                labels.append(r["category"])
+            for r in rules:
+                key = len(self.labels)
+                self.labels.append(r["category"])
+                self.layer_of.append(layer)
                 pattern = r.get("pattern")
                 if isinstance(pattern, list):
-                    matcher.add_pattern(i, pattern, where=f"{layer} rule {r['literal']!r}")
+                    self.matcher.add_pattern(key, pattern, where=f"{layer} rule {r['literal']!r}")
                 elif isinstance(pattern, str):
-                    matcher.add_regex(i, pattern)
+                    self.matcher.add_regex(key, pattern)
                 else:
-                    matcher.add_literal(i, r["literal"])
-            self.layers.append((layer, matcher, labels))
+                    self.matcher.add_literal(key, r["literal"])
 
     def __call__(self, doc: Doc) -> Doc:
+        by_layer: Dict[str, List[Tuple[int, int, int]]] = {}
+        for match in self.matcher(doc):
+            by_layer.setdefault(self.layer_of[match[0]], []).append(match)
         targets: List[Span] = []
         cues: List[Span] = []
-        for layer, matcher, labels in self.layers:
+        for layer, matches in by_layer.items():
             sink = cues if layer in CUE_LAYERS else targets
-            for key, start, end in longest_first(matcher(doc)):
-                sink.append(Span(doc, start, end, label=labels[key]))
+            for key, start, end in longest_first(matches):
+                sink.append(Span(doc, start, end, label=self.labels[key]))
         targets.sort(key=lambda s: (s.start, s.end))
+        cues.sort(key=lambda s: (s.start, s.end))
         doc.spans[TARGET_GROUP] = targets
         doc.spans[CUE_GROUP] = cues
         return doc
