@@ -7,6 +7,7 @@ per input, in input order, whatever goes wrong with a single note.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
@@ -17,6 +18,7 @@ from .coding import suggest_code
 from .elements import analyze
 from .errors import InputError
 from .inputs import validate_text
+from .layout import TEXT_KEY
 from .pipeline import build_nlp
 from .profile import Profile, load_profile
 from .result import CheckResult, ErrorRecord, Outcome
@@ -49,7 +51,13 @@ class Checker:
               meta: Optional[Dict[str, Any]] = None) -> CheckResult:
         """Check one note. Raises InputError for text that cannot be a note."""
         text = validate_text(text)
-        return self._result(self.nlp(text), note_id, meta)
+        return self._result(self.nlp(self._make_doc(text)), note_id, meta)
+
+    def _make_doc(self, text: str):
+        """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
+        doc = self.nlp.make_doc(text)
+        doc.user_data[TEXT_KEY] = text
+        return doc
 
     def _result(self, doc, note_id: Optional[str], meta: Optional[Dict[str, Any]] = None) -> CheckResult:
         analysis = analyze(doc, self.ruleset, self._required)
@@ -92,12 +100,12 @@ class Checker:
             except InputError as exc:
                 out[k] = ErrorRecord(note_id, exc.code, exc.message, position=pos, meta=meta)
         try:
-            docs = list(self.nlp.pipe([t for _, t in good]))
+            docs = list(self.nlp.pipe([self._make_doc(t) for _, t in good]))
         except Exception:  # one note broke the batch: redo one by one
             docs = []
             for k, t in good:
                 try:
-                    docs.append(self.nlp(t))
+                    docs.append(self.nlp(self._make_doc(t)))
                 except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
                     out[k] = _internal_error(chunk[k], "pipeline", exc)
                     docs.append(None)
@@ -114,7 +122,11 @@ class Checker:
     def _check_parallel(self, items: Iterator, batch_size: int, n_process: int) -> Iterator[Outcome]:
         from collections import deque
 
-        with ProcessPoolExecutor(max_workers=n_process, initializer=_init_worker,
+        global _PARENT
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        _PARENT = self  # a forked worker inherits this built pipeline instead of building its own
+        with ProcessPoolExecutor(max_workers=n_process, mp_context=context, initializer=_init_worker,
                                  initargs=(self._profile_arg, self._patterns_arg)) as pool:
             pending: deque = deque()
             max_pending = 2 * n_process
@@ -154,11 +166,12 @@ def _numbered(notes: Iterable[NoteInput]) -> Iterator[Tuple[int, Optional[str], 
 
 
 _WORKER: Optional[Checker] = None
+_PARENT: Optional[Checker] = None
 
 
 def _init_worker(profile, patterns) -> None:
     global _WORKER
-    _WORKER = Checker(profile=profile, patterns=patterns)
+    _WORKER = _PARENT if _PARENT is not None else Checker(profile=profile, patterns=patterns)
 
 
 def _worker_check(chunk):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
-from spacy.attrs import IDX, SENT_START
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.tokens import Doc
 
 from .layout import Layout, note_text
@@ -74,7 +74,7 @@ class _Note:
         self.doc = doc
         self.text = note_text(doc)
         self.ruleset = ruleset
-        self.layout = Layout(self.text)
+        self.layout = Layout.of(self.text)
         self.sent_bounds: List[Tuple[int, int]] = _sentence_bounds(doc, len(self.text))
         self._sent_starts = [b[0] for b in self.sent_bounds]
         self.sections: List[Tuple[int, int, int, Optional[str]]] = []  # title start, title end, end, category
@@ -165,9 +165,9 @@ def _sentence_bounds(doc: Doc, n_chars: int) -> List[Tuple[int, int]]:
     whitespace after the last token excluded (as spaCy's Span.end_char)."""
     if not len(doc):
         return [(0, n_chars)]
-    arr = doc.to_array([SENT_START, IDX])
+    arr = doc.to_array([SENT_START, IDX, LENGTH])
     idx = arr[:, 1].astype(np.int64)
-    ends = idx + np.fromiter((len(t) for t in doc), dtype=np.int64, count=len(doc))
+    ends = idx + arr[:, 2].astype(np.int64)
     starts = np.flatnonzero(arr[:, 0].astype(np.int64) == 1).tolist()
     if not starts or starts[0] != 0:
         starts.insert(0, 0)

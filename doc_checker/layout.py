@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import List, Optional
 
 TEXT_KEY = "dc_text"
@@ -31,7 +32,7 @@ WRAP_MIN_CHARS = 45
 FIELD_LINE_MAX_CHARS = 90
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Line:
     start: int  # char offset of the first character of the line
     end: int  # char offset of the line end (excluding the newline)
@@ -41,7 +42,7 @@ class Line:
     def is_blank(self) -> bool:
         return not self.text.strip()
 
-    @property
+    @cached_property
     def field(self) -> Optional[re.Match]:
         """The 'Key:' label at the start of the line, if any."""
         return FIELD_RE.match(self.text)
@@ -58,6 +59,18 @@ class Line:
 
 class Layout:
     """Lines of a text with fast char-offset lookup."""
+
+    _last: Optional["Layout"] = None
+
+    @classmethod
+    def of(cls, text: str) -> "Layout":
+        """The layout of ``text``, reused when the same text object is asked for again (the
+        sentence splitter and the element logic read the same note)."""
+        last = cls._last
+        if last is not None and last.text is text:
+            return last
+        cls._last = layout = cls(text)
+        return layout
 
     def __init__(self, text: str) -> None:
         self.text = text

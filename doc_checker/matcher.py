@@ -247,15 +247,24 @@ class FastMatcher:
             return out
         if self._patterns:
             mask, present, positions = self.table.state(doc)
-            starts = None
+            sets: Dict[int, Set[int]] = {}
+
+            def held(p: int) -> Set[int]:
+                found = sets.get(p)
+                if found is None:
+                    if p not in positions:
+                        positions[p] = np.flatnonzero(mask[:, p])
+                    found = sets[p] = set(positions[p].tolist())
+                return found
+
+            sent_starts: Optional[Set[int]] = None
             for key, elements, plan in self._patterns:
                 if plan is not None and not all(present[p] for p in plan.required):
                     continue  # a required token is nowhere in the doc
-                if starts is None:
-                    starts = doc.to_array(SENT_START) == 1
-                    starts[0] = True
+                if sent_starts is None:
+                    sent_starts = set(np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()) | {0}
                 for start in _candidates(plan, positions, mask, n):
-                    for end in _ends(elements, 0, start, mask, starts, n, {}):
+                    for end in _ends(elements, 0, start, held, sent_starts, n, {}):
                         if end > start:
                             out.append((key, start, end))
         if self._regexes:
@@ -370,16 +379,10 @@ def _candidates(plan: Optional[_Plan], positions: Dict[int, np.ndarray], mask: n
     return np.unique(np.concatenate(cand)).tolist()
 
 
-def _ok(e: _Element, pos: int, mask: np.ndarray, starts: np.ndarray) -> bool:
-    if e.sent_start is not None and bool(starts[pos]) != e.sent_start:
-        return False
-    if e.pred is None:
-        return True
-    return bool(mask[pos, e.pred])
-
-
-def _ends(elements, i: int, pos: int, mask, starts, n: int, memo: Dict) -> Set[int]:
-    """Every end position reachable from element i at token pos."""
+def _ends(elements, i: int, pos: int, held: Callable[[int], Set[int]], sent_starts: Set[int], n: int,
+          memo: Dict) -> Set[int]:
+    """Every end position reachable from element i at token pos. ``held(p)``: the token
+    positions where predicate p holds."""
     key = (i, pos)
     if key in memo:
         return memo[key]
@@ -388,13 +391,16 @@ def _ends(elements, i: int, pos: int, mask, starts, n: int, memo: Dict) -> Set[i
     e = elements[i]
     result: Set[int] = set()
     if e.lo == 0:
-        result |= _ends(elements, i + 1, pos, mask, starts, n, memo)
+        result |= _ends(elements, i + 1, pos, held, sent_starts, n, memo)
+    where = held(e.pred) if e.pred is not None else None
+    want_start = e.sent_start
     count, p = 0, pos
-    while (e.hi is None or count < e.hi) and p < n and _ok(e, p, mask, starts):
+    while (e.hi is None or count < e.hi) and p < n and (where is None or p in where) \
+            and (want_start is None or (p in sent_starts) == want_start):
         p += 1
         count += 1
         if count >= e.lo:
-            result |= _ends(elements, i + 1, p, mask, starts, n, memo)
+            result |= _ends(elements, i + 1, p, held, sent_starts, n, memo)
     memo[key] = result
     return result
 
