@@ -9,7 +9,8 @@ form the category of the target found inside its long form, so 'under FG' docume
 'under fluoroscopic guidance' does. Common undefined abbreviations (fluoro, FNA, US, LUL) come
 from the lexicon instead (``patterns/abbreviations.json``, applied when the target rules load).
 """
-from typing import Dict, List, Set, Tuple
+import bisect
+from typing import List, Set, Tuple
 
 import numpy as np
 from scispacy.abbreviation import filter_matches, find_abbreviation
@@ -72,17 +73,23 @@ class AbbreviationPropagator:
         if not pairs:
             return doc
         targets: List[Span] = list(doc.spans[TARGET_GROUP])
-        occupied = [(t.start, t.end) for t in targets]
+        bounds = [(t.start, t.end, t.label_) for t in targets]  # sorted by start
+        starts = [b[0] for b in bounds]
+        longest = max((e - s for s, e, _ in bounds), default=0)
+        occupied = np.zeros(len(doc) + 1, dtype=bool)
+        for s, e, _ in bounds:
+            occupied[s:e] = True
         added = False
         for long_form, short in pairs:
-            inside = [t for t in targets if t.start < long_form.end and long_form.start < t.end]
-            if not inside:
+            # targets overlapping the long form: they start before its end, at most `longest` earlier
+            lo = bisect.bisect_left(starts, long_form.start - longest)
+            hi = bisect.bisect_left(starts, long_form.end)
+            inside = [b for b in bounds[lo:hi] if b[0] < long_form.end and long_form.start < b[1]]
+            if not inside or occupied[short.start:short.end].any():
                 continue
-            label = max(inside, key=lambda t: len(t)).label_
-            if any(s < short.end and short.start < e for s, e in occupied):
-                continue
+            label = max(inside, key=lambda b: b[1] - b[0])[2]
             targets.append(Span(doc, short.start, short.end, label=label))
-            occupied.append((short.start, short.end))
+            occupied[short.start:short.end] = True
             added = True
         if added:
             targets.sort(key=lambda s: (s.start, s.end))

@@ -111,17 +111,26 @@ class ConTextComponent:
         targets = doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else []
         result: Dict[str, List[str]] = {}
         if len(targets):
-            sent_starts, by_sentence = self._modifiers(doc)
-            if by_sentence:
-                for t in targets:
-                    # a scope never leaves its sentence: only modifiers of the target's sentences apply
-                    first = bisect.bisect_right(sent_starts, t.start) - 1
-                    last = bisect.bisect_right(sent_starts, t.end - 1) - 1
-                    label = t.label_
-                    cats = sorted({m.rule.category for k in range(first, last + 1) for m in by_sentence.get(k, ())
-                                   if m.modifies(t.start, t.end, label)})
-                    if cats:
-                        result[target_key(t.start, t.end, label)] = cats
+            _, by_sentence = self._modifiers(doc)
+            spans = sorted((t.start, t.end, t.label_) for t in targets)
+            by_start = [sp[0] for sp in spans]
+            by_end = sorted(range(len(spans)), key=lambda i: spans[i][1])
+            ends = [spans[i][1] for i in by_end]
+            found: Dict[int, set] = {}
+            for group in by_sentence.values():
+                for m in group:
+                    if m.rule.direction in ("TERMINATE", "PSEUDO") or m.scope_end <= m.scope_start:
+                        continue
+                    # targets that can overlap the scope: start inside it, or end inside it
+                    near = set(range(bisect.bisect_left(by_start, m.scope_start), bisect.bisect_left(by_start, m.scope_end)))
+                    near.update(by_end[bisect.bisect_right(ends, m.scope_start):bisect.bisect_right(ends, m.scope_end)])
+                    for i in near:
+                        t0, t1, label = spans[i]
+                        if m.modifies(t0, t1, label):
+                            found.setdefault(i, set()).add(m.rule.category)
+            for i, cats in found.items():
+                t0, t1, label = spans[i]
+                result[target_key(t0, t1, label)] = sorted(cats)
         doc.user_data[MODIFIERS_KEY] = result
         return doc
 

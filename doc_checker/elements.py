@@ -27,6 +27,7 @@ from .targets import CUE_GROUP, TARGET_GROUP
 SPINAL, NONSPINAL, GENERIC = "SITE_SPINAL", "SITE_NONSPINAL", "SITE_GENERIC"
 SITE_LABELS = frozenset({SPINAL, NONSPINAL, GENERIC})
 EVIDENCE_MAX_CHARS = 300
+MAX_LISTED = 50  # evidence passages / ignored mentions listed per element (a huge note lists its first 50)
 # reasons a mention did not count -> the element status they explain (others: "missing")
 REASON_STATUS = {"negated": "negated", "hypothetical": "hypothetical", "historical": "historical"}
 REASON_ORDER = ("negated", "hypothetical", "historical", "family", "allergy", "template_blank",
@@ -93,6 +94,7 @@ class _Note:
                     # content on the header's own line: the section governs its first sentence
                     region_end = min(region_end, self.sent_bounds[self.sent_of(content)][1])
                 self.effect_regions.append((t0, min(region_end, end), effect, content))
+        self._effect_starts = [r[0] for r in self.effect_regions]
         self.modifiers: Dict[str, List[str]] = doc.user_data.get(MODIFIERS_KEY, {})
         spans = [(s.start, s.end, s.label_, s.start_char, s.end_char) for s in doc.spans[TARGET_GROUP]]
         self.needle_sents: Set[int] = {self.sent_of(sp[3]) for sp in spans if sp[2] == "NEEDLE"}
@@ -113,13 +115,16 @@ class _Note:
         """The section effect at ``char``. Past the first sentence of a section's content, a
         sentence that places a needle is the procedure itself (one-line notes: 'Indication:
         pain. Under fluoroscopy a needle ...'), so no effect applies to it."""
-        for start, end, effect, content in self.effect_regions:
-            if start <= char < end:
-                sent = self.sent_of(char)
-                if sent > self.sent_of(content) and sent in self.needle_sents:
-                    return None
-                return effect
-        return None
+        i = bisect.bisect_right(self._effect_starts, char) - 1  # regions are sorted, disjoint
+        if i < 0:
+            return None
+        start, end, effect, content = self.effect_regions[i]
+        if char >= end:
+            return None
+        sent = self.sent_of(char)
+        if sent > self.sent_of(content) and sent in self.needle_sents:
+            return None
+        return effect
 
     def _mention(self, tok_start: int, tok_end: int, label: str, start: int, end: int) -> Mention:
         line_i = self.layout.line_index(start)
@@ -198,6 +203,8 @@ def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[T
     if counted or evidence:
         ev = evidence if evidence is not None else []
         for m in counted:
+            if len(ev) >= MAX_LISTED:
+                break
             e = note.span_evidence(m) if span_only else note.evidence(m)
             if not any(e.start < x.end and x.start < e.end for x in ev):  # one evidence per passage
                 ev.append(e)
@@ -208,6 +215,8 @@ def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[T
     ign = []
     seen_ign: Set[Tuple[int, int]] = set()
     for m, reason in ignored:
+        if len(ign) >= MAX_LISTED:
+            break
         if (m.start, m.end) in seen_ign:
             continue
         seen_ign.add((m.start, m.end))
@@ -247,8 +256,10 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     needles, needle_ignored = _split(mentions, frozenset({"NEEDLE"}))
     sites, _ = _split(mentions, SITE_LABELS)
     sites_by_sent: Dict[int, List[Mention]] = {}
+    sites_by_line: Dict[int, List[Mention]] = {}
     for s in sites:
         sites_by_sent.setdefault(s.sent, []).append(s)
+        sites_by_line.setdefault(s.line, []).append(s)
     paired_needles: List[Mention] = []
     needle_sites: List[Mention] = []
     for n in needles:
@@ -256,9 +267,10 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         line = note.layout.lines[n.line]
         if not targets and line.is_field_line:
             # template: 'Needle: 22 g spinal' next to 'Site: left hip joint'
-            for s in sites:
-                if abs(s.line - n.line) <= 2 and note.layout.lines[s.line].is_field_line:
-                    targets.append(s)
+            for line_i in range(n.line - 2, n.line + 3):
+                for s in sites_by_line.get(line_i, ()):
+                    if note.layout.lines[s.line].is_field_line:
+                        targets.append(s)
         if targets:
             paired_needles.append(n)
             needle_sites.extend(targets)

@@ -4,7 +4,7 @@ Why not spaCy's Matcher: it evaluates every ``IN``/``REGEX`` predicate in Python
 token it meets, which dominated the checker's run time (issue: throughput). Here every
 token-attribute predicate is a property of the *lexeme* (its text), so it is computed once per
 vocabulary entry and cached in a boolean table shared by all matchers of a pipeline; a document
-becomes one table lookup (``mask = table[rows]``), candidate starts come from numpy, and only
+becomes one row index per token, candidate starts come from numpy, and only
 those few are expanded through the pattern. Semantics follow spaCy's Matcher: ops ``? * +``
 and ``{n}``, ``{n,m}``, ``{n,}``, ``{,m}``; every (start, end) that matches is returned.
 """
@@ -85,7 +85,7 @@ class PredicateTable:
         self._table = np.zeros((1024, 8), dtype=bool)
         self._n_rows = 0
         self._last_doc: Optional[Doc] = None
-        self._last_state: Optional[Tuple[np.ndarray, List[bool], Dict[int, np.ndarray]]] = None
+        self._last_state: Optional[DocState] = None
 
     def add(self, spec: Dict[str, Any]) -> int:
         """Register a predicate over lexeme attributes (a token spec without OP / token attrs)."""
@@ -151,26 +151,44 @@ class PredicateTable:
         self._n_rows += 1
         return row
 
-    def mask(self, doc: Doc) -> np.ndarray:
-        """(len(doc), n_predicates) booleans: which predicates hold for each token."""
-        return self.state(doc)[0]
-
-    def state(self, doc: Doc) -> Tuple[np.ndarray, List[bool], Dict[int, np.ndarray]]:
-        """(mask, predicates present anywhere, positions cache) for ``doc``. The last doc's
-        state is kept: every matcher of the pipeline asks for it in turn."""
-        if doc is self._last_doc and self._last_state is not None and len(self._last_state[0]) == len(doc):
-            return self._last_state
-        mask = self._compute_mask(doc)
-        self._last_doc, self._last_state = doc, (mask, mask.any(axis=0).tolist(), {})
+    def state(self, doc: Doc) -> "DocState":
+        """The doc's lexeme rows, which predicates occur in it, and a cache of where each one
+        holds. The last doc's state is kept: every matcher of the pipeline asks for it in turn."""
+        last = self._last_state
+        if doc is self._last_doc and last is not None and len(last.rows) == len(doc):
+            return last
+        row_of = self._row_of
+        orths = doc.to_array(ORTH).tolist()
+        rows = [row_of.get(o) for o in orths]
+        if None in rows:
+            rows = [r if r is not None else (row_of[o] if o in row_of else self._row(o)) for r, o in zip(rows, orths)]
+        rows_arr = np.asarray(rows, dtype=np.int64)
+        present = self._table[np.unique(rows_arr)].any(axis=0).tolist() if len(rows) else []
+        self._last_doc, self._last_state = doc, DocState(self._table, rows_arr, present)
         return self._last_state
 
-    def _compute_mask(self, doc: Doc) -> np.ndarray:
-        row_of = self._row_of
-        rows = [row_of.get(o) for o in doc.to_array(ORTH).tolist()]
-        if None in rows:
-            orths = doc.to_array(ORTH).tolist()
-            rows = [r if r is not None else (row_of.get(o) if o in row_of else self._row(o)) for r, o in zip(rows, orths)]
-        return self._table[rows]
+class DocState:
+    """Per-doc predicate lookups without materialising a tokens x predicates matrix (a 10 MB
+    note would need gigabytes): positions are gathered per predicate, on demand."""
+
+    def __init__(self, table: np.ndarray, rows: np.ndarray, present: List[bool]) -> None:
+        self.table = table
+        self.rows = rows
+        self.present = present
+        self._positions: Dict[int, np.ndarray] = {}
+        self._sets: Dict[int, Set[int]] = {}
+
+    def positions(self, p: int) -> np.ndarray:
+        found = self._positions.get(p)
+        if found is None:
+            found = self._positions[p] = np.flatnonzero(self.table[self.rows, p])
+        return found
+
+    def held(self, p: int) -> Set[int]:
+        found = self._sets.get(p)
+        if found is None:
+            found = self._sets[p] = set(self.positions(p).tolist())
+        return found
 
 
 @dataclass(frozen=True)
@@ -246,24 +264,15 @@ class FastMatcher:
         if n == 0:
             return out
         if self._patterns:
-            mask, present, positions = self.table.state(doc)
-            sets: Dict[int, Set[int]] = {}
-
-            def held(p: int) -> Set[int]:
-                found = sets.get(p)
-                if found is None:
-                    if p not in positions:
-                        positions[p] = np.flatnonzero(mask[:, p])
-                    found = sets[p] = set(positions[p].tolist())
-                return found
-
+            state = self.table.state(doc)
+            present, held = state.present, state.held
             sent_starts: Optional[Set[int]] = None
             for key, elements, plan in self._patterns:
                 if plan is not None and not all(present[p] for p in plan.required):
                     continue  # a required token is nowhere in the doc
                 if sent_starts is None:
                     sent_starts = set(np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()) | {0}
-                for start in _candidates(plan, positions, mask, n):
+                for start in _candidates(plan, state, n):
                     for end in _ends(elements, 0, start, held, sent_starts, n, {}):
                         if end > start:
                             out.append((key, start, end))
@@ -358,24 +367,18 @@ def _within(points: np.ndarray, targets: np.ndarray, dist: int) -> np.ndarray:
     return points[has & (nearest <= points + dist)]
 
 
-def _candidates(plan: Optional[_Plan], positions: Dict[int, np.ndarray], mask: np.ndarray, n: int) -> List[int]:
-    """Token positions where a match can start (per-predicate positions cached for the doc)."""
+def _candidates(plan: Optional[_Plan], state: "DocState", n: int) -> List[int]:
+    """Token positions where a match can start."""
     if plan is None:
         return list(range(n))
-
-    def pos(p: int) -> np.ndarray:
-        if p not in positions:
-            positions[p] = np.flatnonzero(mask[:, p])
-        return positions[p]
-
-    anchors = pos(plan.anchor)
+    anchors = state.positions(plan.anchor)
     if plan.next_pred is not None and len(anchors):
-        anchors = _within(anchors, pos(plan.next_pred), plan.next_dist)
+        anchors = _within(anchors, state.positions(plan.next_pred), plan.next_dist)
     if not plan.optional:
         return anchors.tolist()
     cand = [anchors]
     for p, dist in plan.optional:
-        cand.append(_within(pos(p), anchors, dist))
+        cand.append(_within(state.positions(p), anchors, dist))
     return np.unique(np.concatenate(cand)).tolist()
 
 

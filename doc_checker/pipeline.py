@@ -15,12 +15,14 @@ from . import context as _context  # noqa: F401
 from . import sections as _sections  # noqa: F401
 from . import sentences as _sentences  # noqa: F401
 from . import targets as _targets  # noqa: F401
+from .inputs import MAX_NOTE_CHARS
 from .rules import Ruleset
 
 
 def build_nlp(ruleset: Ruleset) -> Language:
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
+    nlp.max_length = MAX_NOTE_CHARS  # no parser or NER here: long notes are safe (the limit is in inputs)
     config = {"patterns_dir": str(ruleset.directory)}
     nlp.add_pipe("doc_checker_sentences")
     nlp.add_pipe("doc_checker_sections", config=config)

@@ -16,6 +16,8 @@ from spacy.tokens import Doc
 
 from .layout import Layout, note_text
 
+MAX_SENTENCE_TOKENS = 400
+
 # Sentence-final punctuation followed by whitespace and something that can start a sentence.
 _END_RE = re.compile(r"(?<=[.!?])[\"')\]]*[ \t]+(?=[A-Z0-9(\[\"'\u2022*-])")
 _NO_BREAK_BEFORE = re.compile(
@@ -72,4 +74,10 @@ class LineSentenceSplitter:
         if len(chars):
             tokens = np.searchsorted(idx, chars, side="right") - 1
             values[tokens[tokens > 0]] = 1
+        # a run-on "sentence" (a pasted blob with no punctuation or line breaks) is cut every
+        # MAX_SENTENCE_TOKENS tokens: ConText's work grows with the square of a sentence's length
+        starts_at = np.flatnonzero(values == 1).tolist() + [len(doc)]
+        for a, b in zip(starts_at, starts_at[1:]):
+            if b - a > MAX_SENTENCE_TOKENS:
+                values[a + MAX_SENTENCE_TOKENS:b:MAX_SENTENCE_TOKENS] = 1
         doc.from_array([SENT_START], values.view(np.uint64).reshape(-1, 1))
