@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .claims import ClaimRules, claim_findings, load_claim_rules, parse_codes
 from .coding import suggest_code
 from .elements import analyze
 from .errors import InputError
@@ -21,13 +24,24 @@ from .inputs import validate_text
 from .layout import TEXT_KEY
 from .pipeline import build_nlp
 from .profile import Profile, load_profile
-from .result import CheckResult, ErrorRecord, Outcome
-from .rules import Ruleset, load_ruleset
+from .result import CheckResult, ErrorRecord, Finding, Outcome
+from .rules import Ruleset, default_patterns_dir, load_ruleset
 from .scoring import assess
 
 log = logging.getLogger(__name__)
 
-NoteInput = Union[str, bytes, Tuple[Any, Any]]
+# a text; an (id, text), (id, text, meta) or (id, text, meta, codes) tuple; a dict with those
+# keys; or any object with note_id / text / meta / codes attributes (a reader's NoteRecord)
+NoteInput = Any
+
+
+@dataclass
+class _Item:
+    position: int
+    note_id: Optional[str]
+    text: Any
+    meta: Dict[str, Any] = field(default_factory=dict)
+    codes: Any = None
 
 
 class Checker:
@@ -39,6 +53,8 @@ class Checker:
         self._patterns_arg = str(patterns) if patterns is not None else None
         self.ruleset: Ruleset = load_ruleset(patterns)
         self.profile: Profile = load_profile(profile, Path(patterns) if patterns is not None else None)
+        claims_dir = patterns if patterns is not None and (Path(patterns) / "claims.json").exists() else None
+        self.claim_rules: ClaimRules = load_claim_rules(claims_dir if claims_dir is not None else default_patterns_dir())
         self.nlp = build_nlp(self.ruleset)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
 
@@ -48,10 +64,11 @@ class Checker:
 
     # one note --------------------------------------------------------------------------------
     def check(self, text: Union[str, bytes], note_id: Optional[str] = None,
-              meta: Optional[Dict[str, Any]] = None) -> CheckResult:
-        """Check one note. Raises InputError for text that cannot be a note."""
+              meta: Optional[Dict[str, Any]] = None, codes: Any = None, keep_text: bool = False) -> CheckResult:
+        """Check one note. ``codes``: the claim's billed CPT codes ("20610;77002-26"), when
+        known, for the claim edits. Raises InputError for text that cannot be a note."""
         text = validate_text(text)
-        return self._result(self.nlp(self._make_doc(text)), note_id, meta)
+        return self._result(self.nlp(self._make_doc(text)), note_id, meta, codes, keep_text)
 
     def _make_doc(self, text: str):
         """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
@@ -59,23 +76,40 @@ class Checker:
         doc.user_data[TEXT_KEY] = text
         return doc
 
-    def _result(self, doc, note_id: Optional[str], meta: Optional[Dict[str, Any]] = None) -> CheckResult:
+    def _result(self, doc, note_id: Optional[str], meta: Optional[Dict[str, Any]] = None, codes: Any = None,
+                keep_text: bool = False) -> CheckResult:
         analysis = analyze(doc, self.ruleset, self._required)
         code, findings = suggest_code(analysis, self.ruleset)
         present = {name: el.present for name, el in analysis.elements.items()}
         score, verdict, queries = assess(present, self.profile, code, self.ruleset.elements)
+        billed, claims = self._claims(codes, code, verdict, analysis.ct_mr_arthrogram)
         return CheckResult(
             note_id=None if note_id is None else str(note_id), score=score, verdict=verdict,
             suggested_code=code, elements=analysis.elements, findings=findings, queries=queries,
             ruleset_version=self.ruleset.version, profile=self.profile.name, meta=dict(meta or {}),
+            billed_codes=billed, claim_findings=claims, text=doc.user_data.get(TEXT_KEY) if keep_text else None,
         )
 
+    def _claims(self, codes: Any, suggested: Optional[str], verdict: str,
+                ct_mr_arthrogram: bool) -> Tuple[Optional[List[str]], List[Finding]]:
+        if codes is None:
+            return None, []
+        try:
+            billed = parse_codes(codes)
+        except ValueError as exc:
+            return [], [Finding("INVALID_CODES", "error", f"The billed codes could not be read: {exc}")]
+        return [str(b) for b in billed], claim_findings(billed, suggested_code=suggested, verdict=verdict,
+                                                        ct_mr_arthrogram=ct_mr_arthrogram, rules=self.claim_rules)
+
     # many notes ------------------------------------------------------------------------------
-    def check_many(self, notes: Iterable[NoteInput], batch_size: int = 64, n_process: int = 1) -> Iterator[Outcome]:
+    def check_many(self, notes: Iterable[NoteInput], batch_size: int = 64, n_process: int = 1,
+                   keep_text: bool = False) -> Iterator[Outcome]:
         """Yield one CheckResult or ErrorRecord per input, in input order, streaming.
 
-        ``notes`` items are texts or ``(note_id, text)`` pairs. With ``n_process > 1`` each worker
-        process builds its own Checker once; results are identical to one process.
+        ``notes`` items are texts, ``(note_id, text[, meta[, codes]])`` tuples, dicts with those
+        keys, or reader records. With ``n_process > 1`` worker processes share the work (forked
+        workers reuse this Checker's pipeline); results are identical to one process.
+        ``keep_text`` keeps each note's text on its result (for an HTML report).
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -85,20 +119,20 @@ class Checker:
                 chunk = list(islice(items, batch_size))
                 if not chunk:
                     return
-                yield from self._check_chunk(chunk)
+                yield from self._check_chunk(chunk, keep_text)
         else:
             if n_process < 1:
                 n_process = os.cpu_count() or 1
-            yield from self._check_parallel(items, batch_size, n_process)
+            yield from self._check_parallel(items, batch_size, n_process, keep_text)
 
-    def _check_chunk(self, chunk: Sequence[Tuple[int, Optional[str], Any, Dict[str, Any]]]) -> List[Outcome]:
+    def _check_chunk(self, chunk: Sequence[_Item], keep_text: bool = False) -> List[Outcome]:
         out: List[Optional[Outcome]] = [None] * len(chunk)
         good: List[Tuple[int, str]] = []
-        for k, (pos, note_id, text, meta) in enumerate(chunk):
+        for k, item in enumerate(chunk):
             try:
-                good.append((k, validate_text(text)))
+                good.append((k, validate_text(item.text)))
             except InputError as exc:
-                out[k] = ErrorRecord(note_id, exc.code, exc.message, position=pos, meta=meta)
+                out[k] = ErrorRecord(item.note_id, exc.code, exc.message, position=item.position, meta=item.meta)
         try:
             docs = list(self.nlp.pipe([self._make_doc(t) for _, t in good]))
         except Exception:  # one note broke the batch: redo one by one
@@ -112,16 +146,15 @@ class Checker:
         for (k, _), doc in zip(good, docs):
             if doc is None:
                 continue
-            _, note_id, _, meta = chunk[k]
+            item = chunk[k]
             try:
-                out[k] = self._result(doc, note_id, meta)
+                out[k] = self._result(doc, item.note_id, item.meta, item.codes, keep_text)
             except Exception as exc:  # noqa: BLE001
-                out[k] = _internal_error(chunk[k], "element logic", exc)
+                out[k] = _internal_error(item, "element logic", exc)
         return out  # type: ignore[return-value]
 
-    def _check_parallel(self, items: Iterator, batch_size: int, n_process: int) -> Iterator[Outcome]:
-        from collections import deque
-
+    def _check_parallel(self, items: Iterator[_Item], batch_size: int, n_process: int,
+                        keep_text: bool) -> Iterator[Outcome]:
         global _PARENT
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -135,34 +168,39 @@ class Checker:
                     chunk = list(islice(items, batch_size))
                     if not chunk:
                         break
-                    pending.append(pool.submit(_worker_check, chunk))
+                    pending.append(pool.submit(_worker_check, chunk, keep_text))
                 if not pending:
                     return
                 yield from pending.popleft().result()
 
 
-def _internal_error(item, stage: str, exc: Exception) -> ErrorRecord:
+def _internal_error(item: _Item, stage: str, exc: Exception) -> ErrorRecord:
     """An error record for a note the checker itself failed on (logs the type, never the text)."""
-    pos, note_id, _, meta = item
-    log.warning("note at position %s failed in %s: %s", pos, stage, type(exc).__name__)
-    return ErrorRecord(note_id, "internal_error", f"the checker failed on this note ({type(exc).__name__})",
-                       position=pos, meta=meta)
+    log.warning("note at position %s failed in %s: %s", item.position, stage, type(exc).__name__)
+    return ErrorRecord(item.note_id, "internal_error", f"the checker failed on this note ({type(exc).__name__})",
+                       position=item.position, meta=item.meta)
 
 
-def _numbered(notes: Iterable[NoteInput]) -> Iterator[Tuple[int, Optional[str], Any, Dict[str, Any]]]:
+def _numbered(notes: Iterable[NoteInput]) -> Iterator[_Item]:
     for pos, item in enumerate(notes):
-        meta: Dict[str, Any] = {}
-        if isinstance(item, tuple):
-            if len(item) == 3:
-                note_id, text, meta = item
-            elif len(item) == 2:
-                note_id, text = item
-            else:
-                yield pos, None, None, {}
+        if isinstance(item, (str, bytes, bytearray, InputError)) or item is None:
+            yield _Item(pos, None, item)
+        elif isinstance(item, tuple):
+            if not 2 <= len(item) <= 4:
+                yield _Item(pos, None, InputError("bad_item", f"input {pos}: a tuple must be (note_id, text[, meta[, codes]])"))
                 continue
-            yield pos, (None if note_id is None else str(note_id)), text, dict(meta or {})
+            note_id, text, meta, codes = (tuple(item) + (None, None))[:4]
+            yield _Item(pos, None if note_id is None else str(note_id), text, dict(meta or {}), codes)
+        elif isinstance(item, dict):
+            note_id = item.get("note_id")
+            yield _Item(pos, None if note_id is None else str(note_id), item.get("text"),
+                        dict(item.get("meta") or {}), item.get("codes"))
+        elif hasattr(item, "text"):
+            note_id = getattr(item, "note_id", None)
+            yield _Item(pos, None if note_id is None else str(note_id), item.text,
+                        dict(getattr(item, "meta", None) or {}), getattr(item, "codes", None))
         else:
-            yield pos, None, item, meta
+            yield _Item(pos, None, InputError("not_text", f"input {pos}: a note must be text, not {type(item).__name__}"))
 
 
 _WORKER: Optional[Checker] = None
@@ -174,6 +212,6 @@ def _init_worker(profile, patterns) -> None:
     _WORKER = _PARENT if _PARENT is not None else Checker(profile=profile, patterns=patterns)
 
 
-def _worker_check(chunk):
+def _worker_check(chunk, keep_text):
     assert _WORKER is not None
-    return _WORKER._check_chunk(chunk)
+    return _WORKER._check_chunk(chunk, keep_text)

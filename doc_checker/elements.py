@@ -66,6 +66,7 @@ class NoteAnalysis:
     fluoro_used: List[Mention]  # affirmed fluoroscopy mentions of any purpose
     evidence: Callable[[Mention], Evidence]
     span_evidence: Callable[[Mention], Evidence]
+    ct_mr_arthrogram: bool = False  # the injection prepares a CT or MR arthrogram (claim-edit exception)
 
 
 class _Note:
@@ -354,5 +355,8 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     fluoro_used += [m for m in d_counted if "fluoro" in note.text[m.start:m.end].lower()
                     and not note.text[m.start:m.end].lower().startswith("ct")]
     ordered = {name: results[name] for name in ELEMENTS}
+    # a planned CT/MR arthrogram ('for subsequent MR arthrography') still names the later exam
+    arthrogram = any(m.label == "CT_MR_ARTHROGRAM" and m.reason not in ("negated", "historical", "family")
+                     for m in mentions)
     return NoteAnalysis(ordered, affirmed, site_class, spinal_mentions, fluoro_used,
-                        note.evidence, note.span_evidence)
+                        note.evidence, note.span_evidence, ct_mr_arthrogram=arthrogram)

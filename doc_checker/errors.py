@@ -16,3 +16,6 @@ class InputError(DocCheckerError, ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+    def __reduce__(self):  # picklable, for worker processes
+        return (InputError, (self.code, self.message))

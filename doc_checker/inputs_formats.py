@@ -168,10 +168,10 @@ def _has_bad_bytes(values: Iterable[str]) -> bool:
 
 def _delimited_header(p: Path, where: str, delimiter: str, text_column: str) -> List[str]:
     _raise_csv_field_limit()
+    lines = _decoded_lines(p)
+    header: Optional[List[str]] = None
     try:
-        reader = csv.reader(_decoded_lines(p), delimiter=delimiter)
-        header: Optional[List[str]] = None
-        for row in reader:
+        for row in csv.reader(lines, delimiter=delimiter):
             if any(cell.strip() for cell in row):
                 header = row
                 break
@@ -179,6 +179,8 @@ def _delimited_header(p: Path, where: str, delimiter: str, text_column: str) -> 
         raise UsageError(f"{where}: the header row cannot be read ({exc})") from None
     except OSError as exc:
         raise UsageError(f"{where}: cannot read file ({exc.strerror or type(exc).__name__})") from None
+    finally:
+        lines.close()  # closes the file now, not at garbage collection
     if header is None:
         raise UsageError(f"{where}: the file is empty (no header row)")
     if _has_bad_bytes(header):
@@ -237,8 +239,8 @@ def _read_delimited(p: Path, where: str, delimiter: str, header: List[str], id_c
         codes = _opt_str(row[codes_i]) if codes_i is not None and codes_i < len(row) else None
         meta = {keys[i]: row[i] for i in meta_idx if i < len(row)}
         if _has_bad_bytes(row):
-            yield _error(loc, "not_utf8", "the row is not valid UTF-8; convert the file to UTF-8",
-                         note_id if not _has_bad_bytes([note_id or ""]) else None)
+            clean_id = note_id if note_id and not _has_bad_bytes([note_id]) else None
+            yield _error(loc, "not_utf8", "the row is not valid UTF-8; convert the file to UTF-8", clean_id)
             continue
         if len(row) != len(header):
             yield _error(loc, "ragged_row", f"the row has {len(row)} fields but the header has "

@@ -88,6 +88,10 @@ class CheckResult:
     ruleset_version: str
     profile: str
     meta: Dict[str, Any] = field(default_factory=dict)
+    billed_codes: Optional[List[str]] = None  # the claim's codes when known (None: not given)
+    claim_findings: List[Finding] = field(default_factory=list)
+    # the note itself, kept only when a caller asks (an HTML report); never in to_dict()
+    text: Optional[str] = field(default=None, repr=False, compare=False)
 
     ok = True
 
@@ -106,6 +110,8 @@ class CheckResult:
             "elements": {name: el.to_dict() for name, el in self.elements.items()},
             "findings": [f.to_dict() for f in self.findings],
             "queries": list(self.queries),
+            "billed_codes": self.billed_codes,
+            "claim_findings": [f.to_dict() for f in self.claim_findings],
             "ruleset_version": self.ruleset_version,
             "profile": self.profile,
         }
