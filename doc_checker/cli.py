@@ -1,22 +1,24 @@
 """Command line: ``doc-checker check | explain | evaluate``. A thin shell over Checker, readers and
-writers. Exit codes: 0 done, 2 usage or input errors (bad path, no notes, invalid rules)."""
+writers. Exit codes: 0 every input checked; 1 some inputs were error records (each is in the
+output); 2 usage errors (a bad path, no notes, invalid rules), reported before any note is read."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, List, Optional
+from typing import IO, Dict, Iterator, List, Optional
 
 from ._version import __version__
 from .errors import DocCheckerError, InputError
-from .readers import UsageError, iter_notes, resolve_paths
-from .writers import FORMATS, WRITERS
+from .claims import parse_codes
+from .inputs_formats import FORMATS as INPUT_FORMATS
+from .readers import UsageError, iter_records, resolve_paths
+from .writers import FORMATS, write_outcomes
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 ELEMENT_STYLES = {
     "indication": "bold black on bright_cyan",
     "fluoroscopic_guidance": "bold black on bright_green",
@@ -40,9 +42,19 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--patterns", help="patterns directory (rule files) replacing the shipped one")
 
     c = sub.add_parser("check", parents=[common], help="check notes and print a worklist or records")
-    c.add_argument("paths", nargs="+", metavar="PATH", help=".txt file, directory (all *.txt below it), or - for stdin")
+    c.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a note file (.txt, .csv, .tsv, .jsonl, .hl7, FHIR .json), a directory (all *.txt below it), or - for stdin")
     c.add_argument("--format", choices=FORMATS, default="table")
-    c.add_argument("--output", "-o", help="write here instead of stdout (atomically)")
+    c.add_argument("--output", "-o", help="write here instead of stdout (atomically: via OUTPUT.partial, renamed when done)")
+    c.add_argument("--input-format", choices=INPUT_FORMATS, help="read every file as this format (default: by extension)")
+    c.add_argument("--id-column", default="note_id", help="CSV/TSV/JSONL column holding the note id (default note_id)")
+    c.add_argument("--text-column", default="text", help="CSV/TSV/JSONL column holding the note text (default text)")
+    c.add_argument("--codes-column", default="cpt_codes", help="CSV/TSV/JSONL column holding billed CPT codes (default cpt_codes)")
+    c.add_argument("--codes", help="billed CPT codes for notes whose input has none, e.g. '20610;77002-26'")
+    c.add_argument("--keep-order", action="store_true", help="table/csv: input order instead of lowest score first")
+    c.add_argument("--group-by", metavar="COLUMN", help="html: summarise by this carried-through column (e.g. the physician)")
+    c.add_argument("--resume", action="store_true", help="jsonl --output: skip note ids already written by an earlier, interrupted run")
+    c.add_argument("--fail-on-error", action="store_true", help="stop at the first note that cannot be checked (exit 1)")
     c.add_argument("--batch-size", type=int, default=64)
     c.add_argument("--n-process", type=int, default=1, help="worker processes (default 1)")
     c.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -57,23 +69,54 @@ def _parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
-def _output(path: Optional[str]) -> Iterator[IO[str]]:
-    """stdout, or a temp file renamed over ``path`` only when writing finished."""
+def _output(path: Optional[str], resume: bool = False) -> Iterator[IO[str]]:
+    """stdout, or ``path``: written to ``path.partial`` and renamed over ``path`` only when
+    writing finished, so an interrupted run never leaves a truncated file that looks complete.
+    With ``resume`` the partial (or finished) file's complete lines are kept and appended to."""
     if not path:
         yield sys.stdout
         return
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent or "."))
+    partial = target.with_name(target.name + ".partial")
+    keep = b""
+    if resume:
+        source = partial if partial.exists() else target if target.exists() else None
+        if source is not None:
+            data = source.read_bytes()
+            keep = data[: data.rfind(b"\n") + 1]  # drop a line cut short by a kill
+    with open(partial, "wb") as raw:
+        raw.write(keep)
+    fh = open(partial, "a", encoding="utf-8", newline="")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        yield fh
+        fh.close()
+        os.replace(partial, target)
+    finally:
+        if not fh.closed:
+            fh.close()
+
+
+def _done_ids(path: Optional[str]) -> set:
+    """note ids already in an (interrupted or finished) JSONL output."""
+    done: set = set()
+    if not path:
+        return done
+    target = Path(path)
+    for source in (target.with_name(target.name + ".partial"), target):
+        if not source.exists():
+            continue
+        with source.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if not line.endswith("\n"):
+                    break
+                try:
+                    note_id = json.loads(line).get("note_id")
+                except (json.JSONDecodeError, AttributeError):
+                    continue
+                if note_id is not None:
+                    done.add(str(note_id))
+        break
+    return done
 
 
 def _existing_file(raw: str) -> Path:
@@ -89,7 +132,7 @@ def _checker(args):
     return Checker(profile=args.profile, patterns=args.patterns)
 
 
-def _progress(iterable, total: int, enabled: bool):
+def _progress(iterable, total: Optional[int], enabled: bool):
     if not enabled:
         yield from iterable
         return
@@ -103,23 +146,56 @@ def _progress(iterable, total: int, enabled: bool):
 
 
 def cmd_check(args) -> int:
+    if args.resume and (args.format != "jsonl" or not args.output):
+        raise UsageError("--resume needs --format jsonl and --output FILE")
+    if args.group_by and args.format != "html":
+        raise UsageError("--group-by applies to --format html")
     paths = resolve_paths(args.paths)
+    if args.codes is not None:
+        try:
+            parse_codes(args.codes)
+        except ValueError as exc:
+            raise UsageError(f"--codes: {exc}") from None
+    records = iter_records(paths, args.input_format, args.id_column, args.text_column, args.codes_column, args.codes)
     checker = _checker(args)
-    outcomes = checker.check_many(iter_notes(paths), batch_size=args.batch_size, n_process=args.n_process)
-    show = (not args.no_progress) and sys.stderr.isatty() and len(paths) > 1
-    outcomes = _progress(outcomes, len(paths), show)
-    counts = {"checked": 0, "errors": 0}
+    if args.resume:
+        done = _done_ids(args.output)
+        records = (r for r in records if r.note_id is None or str(r.note_id) not in done)
+    outcomes = checker.check_many(records, batch_size=args.batch_size, n_process=args.n_process,
+                                  keep_text=args.format == "html")
+    show = (not args.no_progress) and sys.stderr.isatty()
+    outcomes = _progress(outcomes, None, show)
+    counts: Dict[str, int] = {"checked": 0, "errors": 0}
+    verdicts: Dict[str, int] = {}
+
+    class _Stop(Exception):
+        pass
 
     def counted(items):
         for o in items:
-            counts["checked" if o.ok else "errors"] += 1
+            if o.ok:
+                counts["checked"] += 1
+                verdicts[o.verdict] = verdicts.get(o.verdict, 0) + 1
+            else:
+                counts["errors"] += 1
             yield o
+            if not o.ok and args.fail_on_error:
+                raise _Stop
 
-    with _output(args.output) as fh:
-        WRITERS[args.format](counted(outcomes), fh)
+    stopped = False
+    with _output(args.output, resume=args.resume) as fh:
+        try:
+            write_outcomes(args.format, counted(outcomes), fh, keep_order=args.keep_order, group_by=args.group_by)
+        except _Stop:
+            stopped = True
         fh.flush()
-    print(f"doc-checker: {counts['checked']} checked, {counts['errors']} errors", file=sys.stderr)
-    return EXIT_OK
+    by_verdict = ", ".join(f"{v} {verdicts[v]}" for v in ("supported", "incomplete", "not_supported") if v in verdicts)
+    print(f"doc-checker: {counts['checked']} checked, {counts['errors']} errors"
+          + (f" ({by_verdict})" if by_verdict else "") + ("; stopped at the first error" if stopped else ""),
+          file=sys.stderr)
+    if args.output and args.format == "html":
+        print(f"doc-checker: report written to {Path(args.output).resolve()}", file=sys.stderr)
+    return EXIT_ERRORS if counts["errors"] else EXIT_OK
 
 
 def cmd_explain(args) -> int:

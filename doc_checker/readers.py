@@ -1,14 +1,14 @@
-"""Inputs for the CLI: .txt files, directories of them, stdin. Each yields (note_id, text-or-bytes);
-an unreadable file yields an InputError in place of its text, so it becomes an error record."""
+"""Command-line inputs: expand PATH arguments, then read each file in its format.
+
+A directory stands for every ``*.txt`` below it (sorted); ``-`` is one note on stdin. Files are
+read by :mod:`doc_checker.inputs_formats` (txt, csv, tsv, jsonl, hl7, fhir json), lazily; a bad
+row, message or resource becomes an error record in place.
+"""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple, Union
-
-from .errors import InputError
-
-NoteItem = Tuple[str, Union[bytes, str, InputError]]
+from typing import Any, Iterator, List, Optional, Sequence, Union
 
 
 class UsageError(Exception):
@@ -38,14 +38,27 @@ def resolve_paths(paths: Sequence[str]) -> List[Union[Path, str]]:
     return out
 
 
-def iter_notes(paths: Sequence[Union[Path, str]]) -> Iterator[NoteItem]:
-    """Read notes lazily, one file at a time."""
-    for path in paths:
+def iter_records(paths: Sequence[Union[Path, str]], input_format: Optional[str] = None,
+                 id_column: str = "note_id", text_column: str = "text", codes_column: str = "cpt_codes",
+                 codes: Optional[str] = None) -> Iterator[Any]:
+    """Every note of every path, in order, as reader records. Formats, and the header of every
+    CSV/TSV file, are checked before any note is read (a UsageError); ``codes`` fills in the
+    billed codes where a record has none."""
+    from .inputs_formats import NoteRecord, detect_format, read_records
+
+    opened = {}
+    for i, path in enumerate(paths):
         if path == "-":
-            yield "stdin", sys.stdin.buffer.read()
             continue
-        note_id = Path(path).stem
-        try:
-            yield note_id, Path(path).read_bytes()
-        except OSError as exc:
-            yield note_id, InputError("unreadable", f"{path}: cannot read file ({exc.strerror or type(exc).__name__})")
+        fmt = (input_format or detect_format(str(path))).lower()
+        if fmt in ("csv", "tsv"):  # reads and checks the header now
+            opened[i] = read_records(str(path), fmt, id_column, text_column, codes_column)
+    for i, path in enumerate(paths):
+        if path == "-":
+            records: Iterator[Any] = iter([NoteRecord("stdin", sys.stdin.buffer.read(), {}, None, "stdin")])
+        else:
+            records = opened.pop(i, None) or read_records(str(path), input_format, id_column, text_column, codes_column)
+        for record in records:
+            if codes is not None and record.codes is None:
+                record.codes = codes
+            yield record

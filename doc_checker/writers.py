@@ -1,20 +1,21 @@
 """Output formats. Every format derives from ``CheckResult.to_dict()`` / ``ErrorRecord.to_dict()``.
 
-jsonl and csv stream in input order; json writes one array; table is the coder's worklist
-(lowest score first, errors last) and needs every result before it prints.
+jsonl and json stream in input order; csv and table are the coder's worklist (lowest score first,
+errors last; input order and streaming with keep_order); html is the review report.
 """
 from __future__ import annotations
 
 import csv
 import json
-from typing import IO, Iterable, List
+from typing import IO, Iterable, List, Optional
 
 from .result import CheckResult, ErrorRecord, Outcome
 from .rules import ELEMENTS
 
-FORMATS = ("table", "json", "jsonl", "csv")
-CSV_COLUMNS = ["note_id", "score", "verdict", "suggested_code", "missing", "findings", "first_query",
-               *[f"{e}_status" for e in ELEMENTS], "error_code", "error_message"]
+FORMATS = ("table", "json", "jsonl", "csv", "html")
+CSV_RESULT_COLUMNS = ["score", "verdict", "suggested_code", "missing", "findings", "billed_codes",
+                      "claim_findings", "first_query", *[f"{e}_status" for e in ELEMENTS],
+                      "error_code", "error_message"]
 VERDICT_STYLE = {"supported": "green", "incomplete": "yellow", "not_supported": "red"}
 
 
@@ -31,20 +32,32 @@ def write_json(outcomes: Iterable[Outcome], fh: IO[str]) -> None:
 
 
 def csv_row(o: Outcome) -> dict:
+    """The worklist row: carried-through columns (meta) first, then the checker's columns."""
+    row = {"note_id": o.note_id, **{k: v for k, v in o.meta.items()}}
     if isinstance(o, ErrorRecord):
-        return {"note_id": o.note_id, "error_code": o.code, "error_message": o.message}
-    row = {"note_id": o.note_id, "score": o.score, "verdict": o.verdict,
-           "suggested_code": o.suggested_code or "", "missing": ";".join(o.missing),
-           "findings": ";".join(f.code for f in o.findings), "first_query": o.queries[0] if o.queries else ""}
+        row.update(error_code=o.code, error_message=o.message)
+        return row
+    row.update(score=o.score, verdict=o.verdict, suggested_code=o.suggested_code or "",
+               missing=";".join(o.missing), findings=";".join(f.code for f in o.findings),
+               billed_codes="" if o.billed_codes is None else ";".join(o.billed_codes),
+               claim_findings=";".join(f.code for f in o.claim_findings),
+               first_query=o.queries[0] if o.queries else "")
     for name, el in o.elements.items():
         row[f"{name}_status"] = el.status
     return row
 
 
-def write_csv(outcomes: Iterable[Outcome], fh: IO[str]) -> None:
-    writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+def write_csv(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = False) -> None:
+    """Streams in input order with ``keep_order``; else the worklist, lowest score first."""
+    items = iter(outcomes) if keep_order else iter(worklist_order(list(outcomes)))
+    first = next(items, None)
+    meta_keys = [k for k in (first.meta if first is not None else {}) if k not in ("note_id",)]
+    writer = csv.DictWriter(fh, fieldnames=["note_id", *meta_keys, *CSV_RESULT_COLUMNS], extrasaction="ignore")
     writer.writeheader()
-    for o in outcomes:
+    if first is None:
+        return
+    writer.writerow(csv_row(first))
+    for o in items:
         writer.writerow(csv_row(o))
 
 
@@ -57,24 +70,45 @@ def worklist_order(outcomes: Iterable[Outcome]) -> List[Outcome]:
     return [*results, *errors]
 
 
-def write_table(outcomes: Iterable[Outcome], fh: IO[str]) -> None:
+def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    items = worklist_order(list(outcomes))
+    items = list(outcomes) if keep_order else worklist_order(list(outcomes))
     table = Table(title="doc-checker worklist (lowest score first)", show_lines=False)
     for col, kw in (("note", {}), ("score", {"justify": "right"}), ("verdict", {}), ("code", {}),
-                    ("missing (required)", {}), ("findings", {})):
+                    ("missing (required)", {}), ("findings", {}), ("claim", {})):
         table.add_column(col, **kw)
     for o in items:
         if isinstance(o, ErrorRecord):
-            table.add_row(str(o.note_id), "-", "[red]error[/red]", "-", o.code, o.message)
+            table.add_row(str(o.note_id), "-", "[red]error[/red]", "-", o.code, o.message, "-")
             continue
         style = VERDICT_STYLE.get(o.verdict, "")
         findings = ", ".join(f.code for f in o.findings if f.severity == "error")
+        claim = ", ".join(f.code for f in o.claim_findings) if o.billed_codes is not None else ""
         table.add_row(str(o.note_id), f"{o.score:.0f}", f"[{style}]{o.verdict}[/{style}]",
-                      o.suggested_code or "none", ", ".join(o.missing) or "-", findings or "-")
+                      o.suggested_code or "none", ", ".join(o.missing) or "-", findings or "-", claim or "-")
     Console(file=fh, width=160 if not getattr(fh, "isatty", lambda: False)() else None).print(table)
 
 
-WRITERS = {"jsonl": write_jsonl, "json": write_json, "csv": write_csv, "table": write_table}
+def write_html(outcomes: Iterable[Outcome], fh: IO[str], group_by: Optional[str] = None) -> None:
+    from .report import write_html as report
+
+    report(((o, getattr(o, "text", None)) for o in outcomes), fh, group_by=group_by)
+
+
+def write_outcomes(fmt: str, outcomes: Iterable[Outcome], fh: IO[str], *, keep_order: bool = False,
+                   group_by: Optional[str] = None) -> None:
+    """Write ``outcomes`` in one of FORMATS."""
+    if fmt == "jsonl":
+        write_jsonl(outcomes, fh)
+    elif fmt == "json":
+        write_json(outcomes, fh)
+    elif fmt == "csv":
+        write_csv(outcomes, fh, keep_order=keep_order)
+    elif fmt == "table":
+        write_table(outcomes, fh, keep_order=keep_order)
+    elif fmt == "html":
+        write_html(outcomes, fh, group_by=group_by)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}; use one of {FORMATS}")

@@ -85,7 +85,7 @@ def test_cli_bad_note_in_a_batch_is_an_error_record(tmp_path, capsys):
     (tmp_path / "a.txt").write_text(NOTE)
     (tmp_path / "b.txt").write_bytes(b"\xff\xfe\x00\x00garbage\x00")
     (tmp_path / "c.txt").write_text("")
-    assert main(["check", "--format", "jsonl", str(tmp_path)]) == 0
+    assert main(["check", "--format", "jsonl", str(tmp_path)]) == 1  # some inputs were error records
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["note_id"] for r in records] == ["a", "b", "c"]
     assert "error" in records[1] and records[2]["error"]["code"] == "empty"
