@@ -30,7 +30,7 @@ __all__ = ["write_html"]
 # Element colours: (highlight background, chart / chip colour). Unknown elements (custom pattern
 # sets) take the fallback colours in turn.
 _ELEMENT_COLOURS: Dict[str, Tuple[str, str]] = {
-    "indication": ("#fde68a", "#d97706"),
+    "indication": ("#fde68a", "#a16207"),
     "fluoroscopic_guidance": ("#bfdbfe", "#2563eb"),
     "needle_placement": ("#bbf7d0", "#16a34a"),
     "contrast_confirmation": ("#fbcfe8", "#db2777"),
@@ -85,6 +85,7 @@ class _Row:
     missing: List[str]
     finding_codes: List[str]
     worst_severity: Optional[str]
+    billed_codes: Optional[List[str]] = None
 
 
 @dataclass
@@ -204,6 +205,11 @@ def _status_badge(status: str) -> str:
     return f'<span class="status st-{_css_ident(status)}">{_esc(status)}</span>'
 
 
+def _all_findings(result: CheckResult) -> List[Any]:
+    """The note's findings and, when the claim was checked, the claim's (same shape)."""
+    return list(result.findings) + list(getattr(result, "claim_findings", None) or [])
+
+
 def _verdict_badge(verdict: str) -> str:
     return (f'<span class="verdict v-{_css_ident(verdict)}">'
             f"{_esc(_VERDICT_LABELS.get(verdict, verdict))}</span>")
@@ -220,6 +226,21 @@ def _meta_dl(meta: Dict[str, Any]) -> str:
     return f'<dl class="meta">{items}</dl>'
 
 
+def _ignored_summary(ignored: Sequence[Any]) -> str:
+    """Mentions that did not count, per reason, repeated words once with a count."""
+    by_reason: Dict[str, Counter] = {}
+    for m in ignored:
+        by_reason.setdefault(m.reason, Counter())[m.text] += 1
+    if not by_reason:
+        return ""
+    items = []
+    for reason, texts in by_reason.items():
+        words = ", ".join(f"<q>{_esc(t)}</q>" + (f" &times;{n}" if n > 1 else "")
+                          for t, n in texts.items())
+        items.append(f"<li><i>{_esc(reason.replace('_', ' '))}</i>: {words}</li>")
+    return f'<ul class="ign-list">{"".join(items)}</ul>'
+
+
 def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos: set) -> str:
     a = row.anchor
     h: List[str] = [f'<section class="note" id="{a}" data-verdict="{_esc(result.verdict)}">']
@@ -229,6 +250,9 @@ def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos:
              f"<b>{_esc(_fmt_score(result.score))}</b></span>"
              f'<span class="code">suggested code <b>{_esc(result.suggested_code or "none")}</b>'
              f"</span>")
+    if row.billed_codes is not None:
+        h.append(f'<span class="code">billed <b>{_esc(", ".join(row.billed_codes) or "none")}</b>'
+                 "</span>")
     h.append('<a class="back" href="#worklist">back to worklist</a>')
     h.append("</header>")
     h.append(_meta_dl(result.meta))
@@ -243,9 +267,10 @@ def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos:
         h.append('<p class="none">None: every required element is documented.</p>')
     # Findings
     h.append("<h4>Findings</h4>")
-    if result.findings:
+    findings = _all_findings(result)
+    if findings:
         h.append('<ul class="findings">')
-        for f in sorted(result.findings, key=lambda f: _SEVERITY_RANK.get(f.severity, 3)):
+        for f in sorted(findings, key=lambda f: _SEVERITY_RANK.get(f.severity, 3)):
             h.append(f'<li class="sev-{_css_ident(f.severity)}"><span class="sev">'
                      f'{_esc(f.severity)}</span> <code>{_esc(f.code)}</code> '
                      f'<span class="msg">{_esc(f.message)}</span>')
@@ -271,9 +296,7 @@ def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos:
     h.append('<h4>Elements</h4><table class="elements"><thead><tr><th>Element</th><th>Req.</th>'
              "<th>Status</th><th>Evidence</th><th>Not counted</th></tr></thead><tbody>")
     for name, el in result.elements.items():
-        ign = "".join(f"<li><q>{_esc(m.text)}</q> {_esc(m.reason.replace('_', ' '))}</li>"
-                      for m in el.ignored)
-        ign_html = f'<ul class="ign-list">{ign}</ul>' if ign else ""
+        ign_html = _ignored_summary(el.ignored)
         h.append(f"<tr><td>{_chip(name)}</td><td>{'yes' if el.required else 'no'}</td>"
                  f'<td>{_status_badge(el.status)}</td><td class="num">{len(el.evidence)}</td>'
                  f"<td>{ign_html}</td></tr>")
@@ -324,7 +347,8 @@ def _hbar_chart(rows: Sequence[Tuple[str, int, str]], total: int, *, label_w: in
         out.append(f'<g><title>{_esc(tip)}</title>'
                    f'<text x="{label_w - 8}" y="{y + bh - 6}" text-anchor="end" '
                    f'class="lbl">{_esc(label)}</text>'
-                   f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{bh}" class="track"></rect>'
+                   f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{bh}" '
+                   'class="track"></rect>'
                    f'<rect x="{label_w}" y="{y}" width="{w}" height="{bh}" fill="{colour}"></rect>'
                    f'<text x="{label_w + bar_w + 8}" y="{y + bh - 6}" class="val">'
                    f"{count} ({pct}%)</text></g>")
@@ -386,17 +410,21 @@ def _summary(rows: List[_Row], errors: List[_ErrorRow], palette: _Palette,
     n_checked = len(rows)
     n_all = n_checked + len(errors)
     h: List[str] = ['<section id="summary"><h2>Batch summary</h2><div class="cards">']
-    h.append(f'<div class="card"><div class="n">{n_all}</div><div>notes</div></div>')
+    h.append(f'<div class="card" data-count-notes="{n_all}"><div class="n">{n_all}</div>'
+             "<div>notes</div></div>")
     for v in VERDICTS:
         n = verdicts.get(v, 0)
         pct = f"{round(100 * n / n_checked)}%" if n_checked else "-"
-        h.append(f'<div class="card c-{v}"><div class="n">{n}</div>'
+        h.append(f'<div class="card c-{v}" data-verdict="{v}" data-count="{n}">'
+                 f'<div class="n">{n}</div>'
                  f"<div>{_esc(_VERDICT_LABELS[v])} <span class=\"pct\">{pct}</span></div></div>")
-    h.append(f'<div class="card c-error"><div class="n">{len(errors)}</div>'
+    h.append(f'<div class="card c-error" data-verdict="error" data-count="{len(errors)}">'
+             f'<div class="n">{len(errors)}</div>'
              f"<div>could not be checked</div></div>")
     mean = sum(r.score for r in rows) / n_checked if n_checked else None
-    h.append(f'<div class="card"><div class="n">{_esc(_fmt_score(mean)) if mean is not None else "-"}'
-             f"</div><div>mean score</div></div></div>")
+    mean_text = _fmt_score(mean) if mean is not None else "-"
+    h.append(f'<div class="card"><div class="n">{_esc(mean_text)}</div><div>mean score</div></div>'
+             "</div>")
     all_verdicts = Counter(verdicts)
     if errors:
         all_verdicts["error"] = len(errors)
@@ -478,7 +506,10 @@ def _group_table(rows: List[_Row], errors: List[_ErrorRow], palette: _Palette, g
         verdicts = Counter(d["verdicts"])
         if d["errors"]:
             verdicts["error"] = d["errors"]
-        h.append(f'<tr><th scope="row">{_esc(k)}</th><td class="num">{n}</td>'
+        h.append(f'<tr data-group="{_esc(k)}" data-notes="{n}" data-errors="{d["errors"]}" '
+                 f'data-supported="{d["verdicts"].get("supported", 0)}" '
+                 f'data-top-missing="{_esc(top or "")}">'
+                 f'<th scope="row">{_esc(k)}</th><td class="num">{n}</td>'
                  f'<td class="num">{d["errors"]}</td><td class="num">{pct}</td>'
                  f'<td class="num">{_esc(mean)}</td><td>{_stacked_verdict_bar(verdicts)}</td>'
                  f"<td>{top_html}</td>"
@@ -506,8 +537,10 @@ def _worklist(rows: List[_Row], meta_keys: List[str]) -> str:
          '<p class="hint">Lowest score first. Click a column header to sort; click a note id to '
          "open its detail.</p>",
          '<table id="wl" class="worklist"><thead><tr>']
+    billed = any(r.billed_codes is not None for r in rows)
     cols = [("note_id", "text"), *[(k, "text") for k in meta_keys], ("score", "num"),
-            ("verdict", "num"), ("suggested code", "text"), ("missing elements", "num"),
+            ("verdict", "num"), ("suggested code", "text"),
+            *([("billed codes", "text")] if billed else []), ("missing elements", "num"),
             ("findings", "num")]
     for i, (name, kind) in enumerate(cols):
         sort = ' aria-sort="ascending"' if name == "score" else ""
@@ -525,6 +558,9 @@ def _worklist(rows: List[_Row], meta_keys: List[str]) -> str:
         cells.append(f'<td data-v="{_VERDICT_RANK.get(r.verdict, 9)}">'
                      f"{_verdict_badge(r.verdict)}</td>")
         cells.append(f"<td>{_esc(r.suggested_code or 'none')}</td>")
+        if billed:
+            codes = "" if r.billed_codes is None else ", ".join(r.billed_codes)
+            cells.append(f"<td>{_esc(codes)}</td>")
         cells.append(f'<td data-v="{len(r.missing)}">'
                      + " ".join(_chip(m) for m in r.missing) + "</td>")
         fcodes = "".join(f"<code>{_esc(c)}</code> " for c in r.finding_codes)
@@ -618,7 +654,9 @@ button.filter .cnt{opacity:.75;margin-left:2px}
 .st-present{background:#dcfce7;color:#166534}.st-missing{background:#fee2e2;color:#991b1b}
 .st-negated,.st-hypothetical,.st-historical{background:#fef3c7;color:#92400e}
 .chip{display:inline-block;border-radius:4px;padding:0 6px;margin:1px 0;font-size:12px;border-left:4px solid #999;background:#f8fafc;white-space:nowrap}
-.chips,.findings,.queries,.ign-list,.ev-list{margin:0;padding-left:18px}
+.chips,.findings,.queries,.ev-list{margin:0;padding-left:18px}
+.ign-list{margin:0;padding:0;list-style:none}
+.ign-list q{font-style:normal}
 .chips{list-style:none;padding:0}
 .fcodes code{font-size:11px;background:#f1f5f9;border-radius:3px;padding:0 4px;margin-right:3px;white-space:nowrap}
 .findings li{margin-bottom:4px}
@@ -795,12 +833,14 @@ def _css(palette: _Palette, combos: set) -> str:
     rules.append("body.focus mark.ev{background:transparent!important}")
     for n in palette.order:  # after the band rules: in focus mode only the chosen colour shows
         c = _css_ident(n)
-        rules.append(f"body.focus.focus-el-{c} mark.ev.el-{c}{{background:{palette.bg(n)}!important}}")
+        rules.append(f"body.focus.focus-el-{c} mark.ev.el-{c}"
+                     f"{{background:{palette.bg(n)}!important}}")
     return "\n".join(rules)
 
 
 def _sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -842,14 +882,20 @@ def write_html(items: Iterable[Tuple[Outcome, Optional[str]]], fh: IO[str], *,
                 palette.add(name, el.required)
             rulesets[str(result.ruleset_version)] = None
             profiles[str(result.profile)] = None
-            worst = min((f.severity for f in result.findings),
+            findings = _all_findings(result)
+            worst = min((f.severity for f in findings),
                         key=lambda s: _SEVERITY_RANK.get(s, 3), default=None)
+            billed = getattr(result, "billed_codes", None)
             row = _Row(index=len(rows), anchor=f"note-{len(rows) + 1}", note_id=result.note_id,
                        meta=meta, score=float(result.score), verdict=result.verdict,
                        suggested_code=result.suggested_code, missing=list(result.missing),
-                       finding_codes=[f.code for f in result.findings], worst_severity=worst)
+                       finding_codes=[f.code for f in findings], worst_severity=worst,
+                       billed_codes=None if billed is None else [str(c) for c in billed])
             rows.append(row)
+            if note is None:
+                note = getattr(result, "text", None)
             data = _detail_section(row, result, note, combos).encode("utf-8")
+            note = None
             chunks.append((spool.tell(), len(data)))
             spool.write(data)
 
