@@ -20,7 +20,7 @@ from .claims import ClaimRules, claim_findings, load_claim_rules, parse_codes
 from .coding import suggest_code
 from .elements import analyze
 from .errors import InputError
-from .inputs import validate_text
+from .inputs import make_doc, validate_text
 from .layout import TEXT_KEY
 from .pipeline import build_nlp
 from .profile import Profile, load_profile
@@ -72,7 +72,7 @@ class Checker:
 
     def _make_doc(self, text: str):
         """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
-        doc = self.nlp.make_doc(text)
+        doc = make_doc(self.nlp, text)
         doc.user_data[TEXT_KEY] = text
         return doc
 
