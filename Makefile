@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test evaluate bench clean
+.PHONY: install demo test evaluate bench fuzz clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ evaluate: install
 
 bench: install
 	$(PY) scripts/bench.py
+
+fuzz: install
+	$(PY) scripts/fuzz.py --minutes $(or $(MINUTES),10)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
