@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(VENV)/bin/doc-checker check fixtures/notes
+	mkdir -p out
+	$(VENV)/bin/doc-checker check fixtures/notes --format html --output out/report.html
 
 test: install
 	$(PY) -m pytest -q
@@ -31,4 +33,4 @@ fuzz: install
 	$(PY) scripts/fuzz.py --minutes $(or $(MINUTES),10)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache out
