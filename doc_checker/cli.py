@@ -62,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", parents=[common], help="show one note with its evidence highlighted")
     e.add_argument("path", metavar="FILE")
 
+    s = sub.add_parser("serve", parents=[common], help="run the HTTP review service (FastAPI on uvicorn)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+
+    k = sub.add_parser("spark", parents=[common], help="check a table of notes on Apache Spark, write Parquet")
+    k.add_argument("input", metavar="INPUT")
+    k.add_argument("output", metavar="OUTPUT")
+    k.add_argument("--input-format", choices=("parquet", "csv", "jsonl"), default=None,
+                   help="default: by extension (a directory: parquet)")
+    k.add_argument("--master", default=None, help="Spark master, e.g. local[*] (default: spark-submit's)")
+    k.add_argument("--id-column", default="note_id")
+    k.add_argument("--text-column", default="text")
+    k.add_argument("--codes-column", default=None)
+
     v = sub.add_parser("evaluate", parents=[common], help="compare against gold labels (JSONL)")
     v.add_argument("gold", metavar="GOLD.jsonl")
     v.add_argument("--json", dest="as_json", action="store_true", help="print the numbers as JSON")
@@ -268,7 +283,20 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "explain": cmd_explain, "evaluate": cmd_evaluate}
+def cmd_serve(args) -> int:
+    from .service import run_server  # needs the "service" extra
+
+    return run_server(args)
+
+
+def cmd_spark(args) -> int:
+    from .spark import run_spark_cli  # needs the "spark" extra
+
+    return run_spark_cli(args)
+
+
+COMMANDS = {"check": cmd_check, "explain": cmd_explain, "evaluate": cmd_evaluate, "serve": cmd_serve,
+            "spark": cmd_spark}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
