@@ -114,3 +114,42 @@ def test_cli_evaluate_reports_f1(capsys):
     assert report["notes"] >= 80
     assert all(s["f1"] >= 0.95 for s in report["elements"].values())
     assert report["verdict_accuracy"] >= 0.95
+
+
+def test_cli_csv_input_carries_columns_and_applies_claim_edits(tmp_path, capsys):
+    src = tmp_path / "export.csv"
+    full = (FIXTURES / "notes" / "fx001.txt").read_text()
+    src.write_text("note_id,encounter,physician,cpt_codes,text\n"
+                   f"n1,E1,Dr A,77002,\"{full}\"\n"
+                   f"n2,E2,Dr B,20610;77002-26,\"{NOTE}\"\n"
+                   f"n3,E3,Dr A,,\"{full}\"\n", encoding="utf-8")
+    out = tmp_path / "worklist.csv"
+    assert main(["check", "--format", "csv", "--keep-order", "--output", str(out), str(src)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    header = list(rows[0])
+    assert header[:3] == ["note_id", "encounter", "physician"] and header.index("score") > header.index("physician")
+    assert [r["note_id"] for r in rows] == ["n1", "n2", "n3"]
+    assert "ADDON_WITHOUT_PRIMARY" in rows[0]["claim_findings"]  # 77002 with no primary code
+    assert rows[1]["claim_findings"] == "" and rows[1]["billed_codes"] == "20610;77002-26"
+    assert rows[2]["billed_codes"] == "" and rows[2]["claim_findings"] == ""  # empty cell: codes unknown
+    report = tmp_path / "report.html"
+    assert main(["check", "--format", "html", "--group-by", "physician", "--output", str(report), str(src)]) == 0
+    html = report.read_text()
+    assert "Dr A" in html and "Dr B" in html and "<svg" in html
+    capsys.readouterr()
+
+
+def test_cli_codes_option_applies_to_plain_notes(tmp_path, capsys):
+    plain = tmp_path / "hip.txt"
+    plain.write_text(NOTE)
+    args = ["check", "--format", "jsonl", "--keep-order", "--codes", "73040, 77002"]
+    assert main([*args, str(FIXTURES / "notes" / "fx001.txt"), str(plain)]) == 0
+    mr_arthrogram, hip = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert mr_arthrogram["billed_codes"] == ["73040", "77002"]
+    assert mr_arthrogram["claim_findings"] == []  # the injection before an MR arthrogram keeps 77002
+    assert [f["code"] for f in hip["claim_findings"]] == ["ARTHROGRAPHY_SI_WITH_77002"]
+
+
+def test_cli_bad_codes_option_is_a_usage_error(capsys):
+    assert main(["check", "--codes", "77002;banana", str(FIXTURES / "notes" / "fx001.txt")]) == 2
+    assert "--codes" in capsys.readouterr().err
