@@ -28,7 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union, Callable
 
 import hl7
 
@@ -410,12 +410,28 @@ def _hl7_unescape(value: str, fs: str, cs: str, rs: str, ss: str, esc: str) -> s
     return "".join(out)
 
 
-def _hl7_get(msg: "hl7.Message", key: str) -> str:
-    """A field / component by python-hl7's accessor (which unescapes it), "" when absent."""
+def _hl7_get(msg: "hl7.Message", key: str, unesc: Callable[[str], str]) -> str:
+    """A field / component addressed like python-hl7's accessor ("PID.3.1.1"), decoded with our
+    own unescape, "" when absent. The library's own lookup unescapes with a routine that raises
+    on malformed escapes and logs the field's value (note text must never reach a log)."""
     try:
-        return str(msg[key] or "")
-    except (KeyError, IndexError):
+        seg_name, seg_num, field_num, rep_num, comp_num, sub_num = hl7.Accessor.parse_key(key)
+        segment = msg.segments(seg_name)(seg_num or 1)
+    except (KeyError, IndexError, ValueError):
         return ""
+    field_num = field_num or 1
+    if field_num >= len(segment):
+        return ""
+    node: Any = segment[field_num]
+    for index in (rep_num or 1, comp_num or 1, sub_num or 1):
+        if isinstance(node, str):
+            if index != 1:
+                return ""
+            continue
+        if index - 1 >= len(node):
+            return ""
+        node = node[index - 1]
+    return unesc(str(node))
 
 
 def _hl7_message_record(lines: List[str], number: int, where: str) -> NoteRecord:
@@ -437,22 +453,22 @@ def _hl7_message_record(lines: List[str], number: int, where: str) -> NoteRecord
 
     msh = msg.segment("MSH")
     msg_type = unesc(str(msh[9])) if len(msh) > 9 else ""
-    control_id = _hl7_get(msg, "MSH.10.1.1") or None
+    control_id = _hl7_get(msg, "MSH.10.1.1", unesc) or None
     meta: Dict[str, Any] = {"message_type": msg_type or None, "control_id": control_id}
-    mrn = _hl7_get(msg, "PID.3.1.1")
+    mrn = _hl7_get(msg, "PID.3.1.1", unesc)
     if mrn:
         meta["mrn"] = mrn
     event = msg_type.split(cs)
     kind = event[0].upper() if event else ""
     note_id: Optional[str] = None
     if kind == "MDM":
-        note_id = _hl7_get(msg, "TXA.12.1.1") or None
+        note_id = _hl7_get(msg, "TXA.12.1.1", unesc) or None
         doc_field = "TXA.2"
     else:
-        note_id = _hl7_get(msg, "OBR.3.1.1") or None
+        note_id = _hl7_get(msg, "OBR.3.1.1", unesc) or None
         doc_field = "OBR.4"
     # document type: the text of the coded value (component 2), else its code (component 1)
-    code, label = _hl7_get(msg, doc_field + ".1.1"), _hl7_get(msg, doc_field + ".1.2")
+    code, label = _hl7_get(msg, doc_field + ".1.1", unesc), _hl7_get(msg, doc_field + ".1.2", unesc)
     if label or code:
         meta["document_type"] = label or code
     if code and label:
