@@ -29,6 +29,7 @@ from .rules import Ruleset, default_patterns_dir, load_ruleset
 from .scoring import assess
 
 log = logging.getLogger(__name__)
+VOCAB_REFRESH_STRINGS = 50_000
 
 # a text; an (id, text), (id, text, meta) or (id, text, meta, codes) tuple; a dict with those
 # keys; or any object with note_id / text / meta / codes attributes (a reader's NoteRecord)
@@ -56,6 +57,7 @@ class Checker:
         claims_dir = patterns if patterns is not None and (Path(patterns) / "claims.json").exists() else None
         self.claim_rules: ClaimRules = load_claim_rules(claims_dir if claims_dir is not None else default_patterns_dir())
         self.nlp = build_nlp(self.ruleset)
+        self._base_strings = len(self.nlp.vocab.strings)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
 
     @property
@@ -125,7 +127,16 @@ class Checker:
                 n_process = os.cpu_count() or 1
             yield from self._check_parallel(items, batch_size, n_process, keep_text)
 
+    def _refresh_vocab(self) -> None:
+        """spaCy's vocabulary keeps every string it has seen (accession numbers, dates, names),
+        so a long batch would grow without bound: past VOCAB_REFRESH_STRINGS new strings the
+        pipeline is rebuilt with a fresh vocabulary (same rules, same results)."""
+        if len(self.nlp.vocab.strings) - self._base_strings > VOCAB_REFRESH_STRINGS:
+            self.nlp = build_nlp(self.ruleset)
+            self._base_strings = len(self.nlp.vocab.strings)
+
     def _check_chunk(self, chunk: Sequence[_Item], keep_text: bool = False) -> List[Outcome]:
+        self._refresh_vocab()
         out: List[Optional[Outcome]] = [None] * len(chunk)
         good: List[Tuple[int, str]] = []
         for k, item in enumerate(chunk):
