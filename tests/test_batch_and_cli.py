@@ -153,3 +153,18 @@ def test_cli_codes_option_applies_to_plain_notes(tmp_path, capsys):
 def test_cli_bad_codes_option_is_a_usage_error(capsys):
     assert main(["check", "--codes", "77002;banana", str(FIXTURES / "notes" / "fx001.txt")]) == 2
     assert "--codes" in capsys.readouterr().err
+
+
+def test_vocabulary_refresh_keeps_results_identical(monkeypatch):
+    from doc_checker import Checker
+    import doc_checker.checker as checker_module
+
+    notes = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((FIXTURES / "notes").glob("*.txt"))[:30]]
+    fresh = Checker()
+    before = [o.to_dict() for o in fresh.check_many(notes, batch_size=5)]
+    monkeypatch.setattr(checker_module, "VOCAB_REFRESH_STRINGS", 50)  # rebuild after almost every batch
+    refreshing = Checker()
+    first_nlp = refreshing.nlp
+    after = [o.to_dict() for o in refreshing.check_many(notes, batch_size=5)]
+    assert refreshing.nlp is not first_nlp
+    assert after == before
