@@ -1,0 +1,732 @@
+"""The review service: an HTTP API and a browser page for checking notes as they are signed.
+
+    doc-checker serve --host 127.0.0.1 --port 8000 [--workers N] [--profile P] [--patterns DIR]
+
+Endpoints (JSON unless said otherwise; every error is ``{"error": {"code", "message"}}``):
+
+- ``POST /v1/check``        one note ``{text, note_id?, codes?, meta?}`` -> ``CheckResult.to_dict()``;
+                            a note the checker refuses (empty, binary) -> 422
+- ``POST /v1/check/batch``  ``{"notes": [note, ...]}`` -> ``{"results": [...]}`` in input order, an
+                            error record (``ErrorRecord.to_dict()``) for each note that cannot be checked
+- ``POST /v1/report``       one note -> the HTML review report of that note (``text/html``)
+- ``GET  /v1/ruleset``      ruleset version, profile name, elements with required / weight
+- ``GET  /healthz``         the process is up; ``GET /readyz``: the pipeline is loaded (200) or not (503)
+- ``GET  /``                a self-contained page: paste a note, see the report (no external assets)
+- ``GET  /docs``            OpenAPI docs (FastAPI's; loads Swagger UI from a CDN)
+
+The pipeline is built once per worker process, in a background thread started at start-up, so
+``/healthz`` answers at once and ``/readyz`` turns 200 when checking can begin. Checks run in a
+worker thread, one at a time per process (the spaCy pipeline is not shared between threads);
+``--workers N`` runs N processes.
+
+Settings (environment): ``DOC_CHECKER_MAX_BODY_BYTES`` (default 2 MB), ``DOC_CHECKER_MAX_BATCH``
+(100), ``DOC_CHECKER_MAX_NOTE_CHARS`` (1,000,000), ``DOC_CHECKER_TOKEN`` or
+``DOC_CHECKER_TOKEN_FILE`` (bearer token; when set every endpoint but ``/``, ``/healthz`` and
+``/readyz`` needs ``Authorization: Bearer <token>``). ``DOC_CHECKER_PROFILE`` and
+``DOC_CHECKER_PATTERNS`` carry ``--profile`` / ``--patterns`` to worker processes.
+
+Privacy: no note text in any log line or error response. The access log has method, path (no
+query string), status and duration; validation errors name field locations and messages, never
+the values sent.
+"""
+from __future__ import annotations
+
+import hmac
+import html
+import io
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Union
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ._version import __version__
+from .errors import InputError
+
+log = logging.getLogger("doc_checker.service")
+access_log = logging.getLogger("doc_checker.access")
+
+ENV_MAX_BODY = "DOC_CHECKER_MAX_BODY_BYTES"
+ENV_MAX_BATCH = "DOC_CHECKER_MAX_BATCH"
+ENV_MAX_NOTE = "DOC_CHECKER_MAX_NOTE_CHARS"
+ENV_TOKEN = "DOC_CHECKER_TOKEN"
+ENV_TOKEN_FILE = "DOC_CHECKER_TOKEN_FILE"
+ENV_PROFILE = "DOC_CHECKER_PROFILE"
+ENV_PATTERNS = "DOC_CHECKER_PATTERNS"
+
+DEFAULT_MAX_BODY = 2 * 1024 * 1024
+DEFAULT_MAX_BATCH = 100
+DEFAULT_MAX_NOTE = 1_000_000
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/"})  # no auth: no data behind them
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------------------------
+
+class SettingsError(ValueError):
+    """A setting (environment variable) has an invalid value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    max_batch: int = DEFAULT_MAX_BATCH
+    max_note_chars: int = DEFAULT_MAX_NOTE
+    token: Optional[str] = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Optional[Dict[str, str]] = None) -> "Settings":
+        env = os.environ if env is None else env
+        token = env.get(ENV_TOKEN) or None
+        token_file = env.get(ENV_TOKEN_FILE)
+        if token is None and token_file:
+            try:
+                with open(token_file, encoding="utf-8") as fh:
+                    token = fh.read().strip() or None
+            except OSError as exc:
+                raise SettingsError(f"{ENV_TOKEN_FILE}: cannot read {token_file}: {exc.strerror}") from None
+            if token is None:
+                raise SettingsError(f"{ENV_TOKEN_FILE}: {token_file} is empty")
+        return cls(max_body_bytes=_positive_int(env, ENV_MAX_BODY, DEFAULT_MAX_BODY),
+                   max_batch=_positive_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
+                   max_note_chars=_positive_int(env, ENV_MAX_NOTE, DEFAULT_MAX_NOTE),
+                   token=token)
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Request models
+# ---------------------------------------------------------------------------------------------
+
+Scalar = Union[str, int, float, bool, None]
+
+
+class NoteIn(BaseModel):
+    """One note to check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="the note text")
+    note_id: Optional[str] = Field(default=None, description="echoed in the result")
+    codes: Union[str, List[str], None] = Field(
+        default=None, description="billed CPT codes, e.g. \"20610;77002-26\" or [\"20610\", \"77002\"]: "
+                                  "adds billed_codes and claim_findings to the result")
+    meta: Optional[Dict[str, Scalar]] = Field(default=None, description="carried through to the result")
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notes: List[NoteIn]
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+def error_response(status: int, code: str, message: str, headers: Optional[Dict[str, str]] = None,
+                   **extra: Any) -> JSONResponse:
+    body: Dict[str, Any] = {"code": code, "message": message}
+    body.update(extra)
+    return JSONResponse({"error": body}, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+_SAFE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+
+
+def _safe_loc(loc) -> List[Union[str, int]]:
+    """A validation error location without anything a client sent as data: field names and list
+    indices stay, any other key (a dict key that could be note text) becomes ``"<key>"``."""
+    out: List[Union[str, int]] = []
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+        elif isinstance(part, str) and _SAFE_KEY.match(part):
+            out.append(part)
+        else:
+            out.append("<key>")
+    return out
+
+
+async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI's default handler echoes each offending value (``input``), which can be note text:
+    # report where and what only.
+    details = [{"loc": _safe_loc(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+               for e in exc.errors()]
+    where = "; ".join(".".join(str(p) for p in d["loc"]) + ": " + d["msg"] for d in details[:5])
+    return error_response(422, "invalid_request", f"the request does not match the API: {where}",
+                          details=details)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+               503: "not_ready"}
+
+
+async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+# ---------------------------------------------------------------------------------------------
+# ASGI middleware: access log, body limit, auth (outermost first)
+# ---------------------------------------------------------------------------------------------
+
+async def _send_json(send, status: int, code: str, message: str, headers=()) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+           (b"cache-control", b"no-store")] + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class AccessLogMiddleware:
+    """One line per request: method, path (no query string), status, duration. Never bodies.
+
+    Also the last stop for an unexpected exception: it is answered with a 500 error and logged by
+    type only. Nothing propagates to uvicorn or Starlette, whose handlers would log the traceback
+    and the exception's message (which could quote a note)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status = {"code": 500, "started": False}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                status["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log.error("internal error on %s %s: %s", scope.get("method", "-"), scope.get("path", "-"),
+                      type(exc).__name__)
+            if not status["started"]:
+                status["code"] = 500
+                await _send_json(send, 500, "internal_error",
+                                 f"the service failed on this request ({type(exc).__name__})")
+        finally:
+            access_log.info("%s %s %d %.1fms", scope.get("method", "-"), scope.get("path", "-"),
+                            status["code"], 1000 * (time.perf_counter() - start))
+
+
+class AuthMiddleware:
+    """Bearer-token auth for every path except OPEN_PATHS (compared in constant time)."""
+
+    def __init__(self, app, token: Optional[str]) -> None:
+        self.app = app
+        self.token = token.encode("utf-8") if token else None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or self.token is None or scope.get("path") in OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        given = b""
+        for k, v in scope.get("headers", ()):
+            if k == b"authorization":
+                given = v
+                break
+        scheme, _, credentials = given.partition(b" ")
+        if scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self.token):
+            return await self.app(scope, receive, send)
+        if not given:
+            msg, hdr = "this endpoint needs Authorization: Bearer <token>", 'Bearer realm="doc-checker"'
+        else:
+            msg, hdr = "the bearer token is not valid", 'Bearer realm="doc-checker", error="invalid_token"'
+        await _send_json(send, 401, "unauthorized", msg, [("www-authenticate", hdr)])
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with 413: by Content-Length before reading, and by
+    counting the bytes actually received (chunked bodies, a Content-Length that lies)."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = (f"the request body is larger than the limit of {self.max_bytes:,} bytes "
+                     f"({ENV_MAX_BODY}); send fewer or shorter notes per request")
+        for k, v in scope.get("headers", ()):
+            if k == b"content-length":
+                try:
+                    declared = int(v)
+                except ValueError:
+                    return await _send_json(send, 400, "bad_request", "the Content-Length header is not a number")
+                if declared > self.max_bytes:
+                    return await _send_json(send, 413, "body_too_large", too_large, [("connection", "close")])
+        # Read the body here, counting, and replay it to the app.
+        chunks: List[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return await _send_json(send, 413, "body_too_large", too_large, [("connection", "close")])
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect
+
+        return await self.app(scope, replay, send)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline holder
+# ---------------------------------------------------------------------------------------------
+
+class _State:
+    """The worker's Checker, built once (in a background thread at start-up unless given)."""
+
+    def __init__(self, checker=None, profile=None, patterns=None) -> None:
+        self.checker = checker
+        self.profile = profile
+        self.patterns = patterns
+        self.load_error: Optional[str] = None
+        self.loaded = threading.Event()
+        self.limiter = None  # anyio.CapacityLimiter(1), made in the event loop
+        if checker is not None:
+            self.loaded.set()
+
+    def load(self) -> None:
+        if self.loaded.is_set():
+            return
+        started = time.perf_counter()
+        try:
+            from .checker import Checker
+
+            self.checker = Checker(profile=self.profile, patterns=self.patterns)
+            log.info("pipeline loaded in %.1fs (ruleset %s, profile %s)", time.perf_counter() - started,
+                     self.checker.ruleset_version, self.checker.profile.name)
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz, logged
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            log.error("pipeline failed to load: %s", self.load_error)
+        finally:
+            self.loaded.set()
+
+    @property
+    def ready(self) -> bool:
+        return self.loaded.is_set() and self.checker is not None
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# ---------------------------------------------------------------------------------------------
+# The app
+# ---------------------------------------------------------------------------------------------
+
+def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[Settings] = None) -> FastAPI:
+    """The FastAPI app. ``checker``: a built Checker to use (else one is built from ``profile`` /
+    ``patterns`` in a background thread at start-up). ``settings``: limits and token (default:
+    from the environment)."""
+    settings = settings if settings is not None else Settings.from_env()
+    state = _State(checker, profile, patterns)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        state.limiter = anyio.CapacityLimiter(1)
+        if not state.loaded.is_set():
+            threading.Thread(target=state.load, name="doc-checker-load", daemon=True).start()
+        yield
+
+    app = FastAPI(title="doc-checker review service", version=__version__, lifespan=lifespan,
+                  description="Checks procedure notes for the documentation that supports CPT +77002. "
+                              "Errors are {\"error\": {\"code\", \"message\"}}; no note text is logged.")
+    app.state.doc_checker = state
+    app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    # add_middleware wraps: the last added runs first. Order: access log -> auth -> body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuthMiddleware, token=settings.token)
+    app.add_middleware(AccessLogMiddleware)
+
+    def _checker_or_refuse():
+        if not state.ready:
+            if state.load_error:
+                raise _Refused(503, "not_ready", "the pipeline failed to load; see the service log")
+            raise _Refused(503, "not_ready", "the pipeline is still loading; retry shortly (GET /readyz)")
+        return state.checker
+
+    def _too_long(text: str) -> Optional[str]:
+        if len(text) > settings.max_note_chars:
+            return (f"the note has {len(text):,} characters; the limit is {settings.max_note_chars:,} "
+                    f"({ENV_MAX_NOTE})")
+        return None
+
+    async def _run(fn, *args):
+        limiter = state.limiter if state.limiter is not None else anyio.CapacityLimiter(1)
+        state.limiter = limiter
+        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+
+    def _check_one(note: NoteIn, keep_text: bool = False):
+        checker = _checker_or_refuse()
+        problem = _too_long(note.text)
+        if problem:
+            raise _Refused(413, "note_too_long", problem)
+        try:
+            return checker.check(note.text, note_id=note.note_id, meta=note.meta, codes=note.codes,
+                                 keep_text=keep_text)
+        except InputError as exc:
+            raise _Refused(422, exc.code, exc.message) from None
+
+    @app.exception_handler(_Refused)
+    async def _refused_handler(request: Request, exc: _Refused) -> JSONResponse:
+        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        return error_response(exc.status, exc.code, exc.message, headers=headers)
+
+    @app.get("/healthz", tags=["health"], summary="the process is up")
+    async def healthz():
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"], summary="the pipeline is loaded (200) or not (503)")
+    async def readyz():
+        if state.ready:
+            return {"status": "ready", "ruleset_version": state.checker.ruleset_version,
+                    "profile": state.checker.profile.name}
+        if state.load_error:
+            return error_response(503, "load_failed", "the pipeline failed to load; see the service log")
+        return error_response(503, "not_ready", "the pipeline is still loading", headers={"Retry-After": "2"})
+
+    @app.get("/v1/ruleset", tags=["check"], summary="ruleset version, profile, elements")
+    async def ruleset():
+        checker = _checker_or_refuse()
+        prof = checker.profile
+        return {"ruleset_version": checker.ruleset_version, "profile": prof.name,
+                "elements": {name: {"required": p.required, "weight": p.weight}
+                             for name, p in prof.elements.items()},
+                "limits": {"max_body_bytes": settings.max_body_bytes, "max_batch": settings.max_batch,
+                           "max_note_chars": settings.max_note_chars}}
+
+    @app.post("/v1/check", tags=["check"], summary="check one note",
+              responses={413: {"description": "body or note too large"},
+                         422: {"description": "invalid request, or a note the checker refuses (empty, binary)"}})
+    async def check(note: NoteIn):
+        result = await _run(_check_one, note)
+        return JSONResponse(result.to_dict(), headers=NO_STORE)
+
+    @app.post("/v1/check/batch", tags=["check"], summary="check up to DOC_CHECKER_MAX_BATCH notes",
+              responses={413: {"description": "body too large, or more notes than the batch limit"}})
+    async def check_batch(batch: BatchIn):
+        if len(batch.notes) > settings.max_batch:
+            raise _Refused(413, "batch_too_large",
+                           f"the batch has {len(batch.notes)} notes; the limit is {settings.max_batch} "
+                           f"({ENV_MAX_BATCH}); split it into several requests")
+
+        def work():
+            checker = _checker_or_refuse()
+            items = []
+            for note in batch.notes:
+                problem = _too_long(note.text)
+                text: Any = InputError("note_too_long", problem) if problem else note.text
+                items.append({"note_id": note.note_id, "text": text, "meta": note.meta, "codes": note.codes})
+            return [outcome.to_dict() for outcome in checker.check_many(items, batch_size=16)]
+
+        return JSONResponse({"results": await _run(work)}, headers=NO_STORE)
+
+    @app.post("/v1/report", tags=["check"], response_class=HTMLResponse,
+              summary="check one note and return its HTML review report (what the / page shows)")
+    async def report(note: NoteIn):
+        result = await _run(_check_one, note, True)
+        page = await _run(_render_report, result, note.text)
+        headers = {**NO_STORE, "X-Content-Type-Options": "nosniff",
+                   "X-Doc-Checker-Verdict": result.verdict,
+                   "X-Doc-Checker-Score": f"{result.score:g}",
+                   "X-Doc-Checker-Suggested-Code": result.suggested_code or "none",
+                   "X-Doc-Checker-Missing": ",".join(result.missing) or "none"}
+        return HTMLResponse(page, headers=headers)
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return HTMLResponse(_PAGE, headers={"Content-Security-Policy": _page_csp(),
+                                            "X-Content-Type-Options": "nosniff",
+                                            "Referrer-Policy": "no-referrer",
+                                            "X-Frame-Options": "DENY"})
+
+    return app
+
+
+def _render_report(result, text: str) -> str:
+    from .report import write_html
+
+    buf = io.StringIO()
+    write_html([(result, text)], buf, title=f"doc-checker: {result.note_id or 'note'}")
+    return buf.getvalue()
+
+
+_REPORT_SCRIPT_HASH: Optional[str] = None
+
+
+def _report_script_hash() -> str:
+    """The hash the HTML report's CSP allows for its inline script (read from a rendered report,
+    the report module's public output). The page's CSP must allow it too: a ``srcdoc`` iframe
+    inherits its parent's policy."""
+    global _REPORT_SCRIPT_HASH
+    if _REPORT_SCRIPT_HASH is None:
+        from .report import write_html
+
+        buf = io.StringIO()
+        write_html([], buf)
+        m = re.search(r"script-src ('sha256-[A-Za-z0-9+/=]+')", html.unescape(buf.getvalue()))
+        _REPORT_SCRIPT_HASH = m.group(1) if m else ""
+    return _REPORT_SCRIPT_HASH
+
+
+def _sha256(text: str) -> str:
+    import base64
+    import hashlib
+
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def _page_csp() -> str:
+    # style-src 'unsafe-inline' (not a hash): the report in the srcdoc iframe inherits this policy
+    # and its stylesheet differs per report; the report's own meta CSP still pins it by hash.
+    return (f"default-src 'none'; script-src {_sha256(_PAGE_SCRIPT)} {_report_script_hash()}; "
+            "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-src 'self' about:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+# ---------------------------------------------------------------------------------------------
+# The browser page (self-contained: inline CSS and JS, nothing loaded from elsewhere)
+# ---------------------------------------------------------------------------------------------
+
+_PAGE_CSS = """
+:root{--fg:#1f2937;--muted:#6b7280;--line:#e5e7eb;--soft:#f8fafc}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:#fff}
+header{background:#1f2937;color:#fff;padding:10px 20px}
+header h1{margin:0;font-size:18px}header p{margin:2px 0 0;color:#cbd5e1;font-size:12px}
+main{padding:12px 20px;display:grid;grid-template-columns:minmax(320px,520px) 1fr;gap:20px}
+@media (max-width:1000px){main{grid-template-columns:1fr}}
+label{display:block;font-weight:600;margin:8px 0 4px}
+textarea{width:100%;min-height:360px;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;border:1px solid #cbd5e1;border-radius:6px;padding:8px}
+input{width:100%;font:inherit;border:1px solid #cbd5e1;border-radius:6px;padding:5px 8px}
+.row{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+button{margin-top:10px;font:inherit;font-weight:600;background:#2563eb;color:#fff;border:0;border-radius:6px;padding:8px 18px;cursor:pointer}
+button[disabled]{background:#94a3b8;cursor:wait}
+.hint{color:var(--muted);font-size:12px}
+#summary{min-height:28px;margin:0 0 8px;display:flex;flex-wrap:wrap;gap:12px;align-items:center}
+.verdict{display:inline-block;border-radius:10px;padding:0 10px;font-weight:700;color:#fff}
+.v-supported{background:#16a34a}.v-incomplete{background:#d97706}.v-not_supported{background:#dc2626}
+#error{color:#991b1b;background:#fee2e2;border-radius:6px;padding:6px 10px}
+#error[hidden],#summary[hidden]{display:none}
+iframe{width:100%;height:calc(100vh - 150px);min-height:600px;border:1px solid var(--line);border-radius:8px;background:#fff}
+"""
+
+_PAGE_SCRIPT = r"""
+(function () {
+  'use strict';
+  var form = document.getElementById('check-form');
+  var btn = document.getElementById('submit');
+  var frame = document.getElementById('report');
+  var summary = document.getElementById('summary');
+  var errorBox = document.getElementById('error');
+  function setState(s) { document.body.setAttribute('data-state', s); }
+  function showError(msg) {
+    errorBox.textContent = msg; errorBox.hidden = false; summary.hidden = true; setState('error');
+  }
+  function badge(text, cls) {
+    var b = document.createElement('span'); b.className = cls; b.textContent = text; return b;
+  }
+  // The report is written for a batch: for one note keep its header, legend and detail, and drop
+  // the batch summary, worklist and their links. Markup only: the report's inline style and script
+  // are untouched, so its CSP hashes still match. Unparseable input is shown whole.
+  function oneNote(reportHtml) {
+    try {
+      var doc = new DOMParser().parseFromString(reportHtml, 'text/html');
+      ['#summary', '#worklist-section', 'nav.toc', 'a.back', '#notes > h2'].forEach(function (sel) {
+        doc.querySelectorAll(sel).forEach(function (el) { el.parentNode.removeChild(el); });
+      });
+      return '<!DOCTYPE html>\n' + doc.documentElement.outerHTML;
+    } catch (e) { return reportHtml; }
+  }
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var text = document.getElementById('note').value;
+    if (!text.trim()) { showError('Paste a note first.'); return; }
+    var body = {text: text};
+    var codes = document.getElementById('codes').value.trim();
+    var noteId = document.getElementById('note-id').value.trim();
+    if (codes) { body.codes = codes; }
+    if (noteId) { body.note_id = noteId; }
+    var headers = {'Content-Type': 'application/json', 'Accept': 'text/html'};
+    var token = document.getElementById('token').value.trim();
+    if (token) { headers.Authorization = 'Bearer ' + token; }
+    btn.disabled = true; errorBox.hidden = true; setState('checking');
+    fetch('v1/report', {method: 'POST', headers: headers, body: JSON.stringify(body),
+                        credentials: 'omit', cache: 'no-store'})
+      .then(function (resp) {
+        return resp.text().then(function (payload) {
+          if (!resp.ok) {
+            var msg = 'HTTP ' + resp.status;
+            try { var e = JSON.parse(payload).error; msg += ' ' + e.code + ': ' + e.message; } catch (x) { /* not JSON */ }
+            if (resp.status === 401) { msg += ' (enter the service token)'; }
+            showError(msg); return;
+          }
+          var verdict = resp.headers.get('X-Doc-Checker-Verdict') || '';
+          summary.textContent = '';
+          summary.appendChild(badge(verdict.replace('_', ' '), 'verdict v-' + verdict));
+          summary.appendChild(badge('score ' + resp.headers.get('X-Doc-Checker-Score'), 'score'));
+          summary.appendChild(badge('suggested code ' + resp.headers.get('X-Doc-Checker-Suggested-Code'), 'code'));
+          summary.appendChild(badge('missing: ' + resp.headers.get('X-Doc-Checker-Missing'), 'missing'));
+          summary.hidden = false;
+          summary.setAttribute('data-verdict', verdict);
+          frame.onload = function () { setState('done'); };
+          frame.srcdoc = oneNote(payload);
+        });
+      })
+      .catch(function (err) { showError('The request failed: ' + err); })
+      .then(function () { btn.disabled = false; });
+  });
+  setState('idle');
+})();
+"""
+
+_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>doc-checker: check a note</title>
+<style>{_PAGE_CSS}</style>
+</head>
+<body>
+<header><h1>doc-checker: check a note for CPT +77002</h1>
+<p>Paste a procedure note, check it, and see the verdict, the evidence highlighted in the note,
+the missing elements and draft physician queries. Nothing leaves this service.</p></header>
+<main>
+<form id="check-form" autocomplete="off">
+  <label for="note">Note text</label>
+  <textarea id="note" name="note" spellcheck="false" placeholder="Paste the procedure note here"></textarea>
+  <div class="row">
+    <div><label for="codes">Billed codes (optional)</label>
+      <input id="codes" name="codes" placeholder="20610;77002-26"></div>
+    <div><label for="note-id">Note id (optional)</label>
+      <input id="note-id" name="note_id" placeholder="n1"></div>
+  </div>
+  <label for="token">Service token (only if the service requires one)</label>
+  <input id="token" name="token" type="password" autocomplete="off">
+  <button id="submit" type="submit">Check note</button>
+  <p class="hint">API: POST /v1/check, /v1/check/batch, /v1/report; docs at <a href="docs">/docs</a>.</p>
+</form>
+<section>
+  <div id="summary" hidden></div>
+  <div id="error" role="alert" hidden></div>
+  <iframe id="report" title="review report" sandbox="allow-scripts" referrerpolicy="no-referrer"></iframe>
+</section>
+</main>
+<script>{_PAGE_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Running it
+# ---------------------------------------------------------------------------------------------
+
+def app_from_env() -> FastAPI:
+    """The app factory uvicorn's workers call (``--workers N``): settings, profile and patterns
+    come from the environment (run_server sets DOC_CHECKER_PROFILE / DOC_CHECKER_PATTERNS)."""
+    return create_app(profile=os.environ.get(ENV_PROFILE) or None,
+                      patterns=os.environ.get(ENV_PATTERNS) or None)
+
+
+def log_config() -> Dict[str, Any]:
+    """uvicorn's logging config with its access log off (it logs the request line) and ours on."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    cfg = json.loads(json.dumps(LOGGING_CONFIG))
+    cfg["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    cfg["handlers"]["plain"] = {"class": "logging.StreamHandler", "formatter": "plain",
+                                "stream": "ext://sys.stderr"}
+    cfg["loggers"]["doc_checker"] = {"handlers": ["plain"], "level": "INFO", "propagate": False}
+    cfg["loggers"]["uvicorn.access"] = {"handlers": [], "level": "WARNING", "propagate": False}
+    return cfg
+
+
+def run_server(args) -> int:
+    """``doc-checker serve``: validate settings and rule files up front (exit 2 on a bad one),
+    then run uvicorn with N workers, each building its pipeline once."""
+    import uvicorn
+
+    from .errors import DocCheckerError
+    from .profile import load_profile
+    from .rules import load_ruleset
+    from pathlib import Path
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise DocCheckerError(str(exc)) from None
+    profile = getattr(args, "profile", None)
+    patterns = getattr(args, "patterns", None)
+    load_ruleset(patterns)  # raises RulesError naming the file and rule
+    load_profile(profile, Path(patterns) if patterns else None)
+    workers = max(1, int(getattr(args, "workers", 1) or 1))
+    host, port = args.host, int(args.port)
+    print(f"doc-checker: serving on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
+          f"({workers} worker{'s' if workers > 1 else ''}; auth {'on' if settings.token else 'off'})",
+          file=sys.stderr, flush=True)
+    common = dict(host=host, port=port, log_config=log_config(), access_log=False, server_header=False,
+                  timeout_graceful_shutdown=10)
+    if workers > 1:
+        if profile:
+            os.environ[ENV_PROFILE] = str(Path(profile).resolve())
+        if patterns:
+            os.environ[ENV_PATTERNS] = str(Path(patterns).resolve())
+        uvicorn.run("doc_checker.service:app_from_env", factory=True, workers=workers, **common)
+    else:
+        uvicorn.run(create_app(profile=profile, patterns=patterns, settings=settings), **common)
+    return 0
