@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--master", default=None, help="Spark master, e.g. local[*] (default: spark-submit's)")
     k.add_argument("--id-column", default="note_id")
     k.add_argument("--text-column", default="text")
-    k.add_argument("--codes-column", default=None)
+    k.add_argument("--codes-column", default=None, help="column of billed CPT codes (default: cpt_codes when present)")
 
     v = sub.add_parser("evaluate", parents=[common], help="compare against gold labels (JSONL)")
     v.add_argument("gold", metavar="GOLD.jsonl")
