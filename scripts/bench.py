@@ -115,6 +115,12 @@ def measure(kind: str, notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) ->
     warm = [text for _, text in notes[: cfg["warmup"]]]
     out: Dict[str, Any] = {"kind": kind, "notes": len(notes)}
 
+    if kind == "spark":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_spark import measure_spark
+
+        return measure_spark(notes, {**cfg, "master": "local[2]", "keep_results": False})
+
     if kind in ("checker", "checker_mp"):
         from doc_checker import Checker
 
@@ -270,6 +276,7 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
         "checker_mp": f"doc-checker check_many (n_process={cfg['n_process']})",
         "medspacy": "plain medspaCy (load() + sectionizer)",
         "floor": 'spacy.blank("en") tokenization (floor)',
+        "spark": "doc-checker check_notes on Spark local[2]",
     }
     ref = rows.get("medspacy")
     floor = rows.get("floor")
@@ -279,7 +286,7 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
     header = ["pipeline", "notes", "tokens", "build s", "warm-up s", "timed s", "notes/s",
               "tokens/s", "x medspaCy", "x floor", "peak RSS MiB"]
     table_rows = []
-    for kind in ("checker", "checker_mp", "medspacy", "floor"):
+    for kind in ("checker", "checker_mp", "spark", "medspacy", "floor"):
         r = rows.get(kind)
         if r is None:
             continue
@@ -291,6 +298,8 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
         rss = f"{r['peak_rss_self_mib']:.0f}"
         if kind == "checker_mp":
             rss += f" + {r['n_process']}x{r['peak_rss_children_mib']:.0f}"
+        if kind == "spark":
+            rss += f" + {r['python_workers']}x{r['peak_rss_children_mib']:.0f} + JVM {r['jvm_peak_rss_mib']:.0f}"
         table_rows.append([
             labels[kind], str(r["notes"]), f"{r['tokens']:,}", _fmt(r.get("build_s"), ".2f"),
             _fmt(r.get("warmup_s"), ".2f"), f"{r['seconds']:.2f}", f"{r['notes_per_s']:,.1f}",
@@ -389,6 +398,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--medspacy-notes", type=int, default=150,
                     help="run the medspaCy reference on at most this many notes (150)")
     ap.add_argument("--skip-medspacy", action="store_true", help="do not run the medspaCy reference")
+    ap.add_argument("--skip-spark", action="store_true", help="do not run the Spark local[2] row")
     ap.add_argument("--warmup", type=int, default=5, help="notes each pipeline warms up on (5)")
     ap.add_argument("--patterns", default=None,
                     help="patterns directory for the Checker (default: the shipped patterns, or "
@@ -445,6 +455,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     run("checker", notes)
     run("checker_mp", notes)
+    if not args.skip_spark:
+        run("spark", notes)
     if not args.skip_medspacy:
         run("medspacy", notes[: max(1, min(args.medspacy_notes, len(notes)))])
     for r in rows.values():
