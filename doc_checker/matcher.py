@@ -10,6 +10,7 @@ and ``{n}``, ``{n,m}``, ``{n,}``, ``{,m}``; every (start, end) that matches is r
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -82,10 +83,9 @@ class PredicateTable:
         self._index: Dict[str, Dict[Any, List[int]]] = {}
         self._general: List[int] = []  # predicate ids evaluated one by one (regex, flags, NOT_IN ...)
         self._row_of: Dict[int, int] = {}
-        self._table = np.zeros((1024, 8), dtype=bool)
-        self._n_rows = 0
+        self._true: List[List[int]] = []  # per lexeme row: the predicates that hold for it
         self._last_doc: Optional[Doc] = None
-        self._last_state: Optional[DocState] = None
+        self._last_state: Optional["DocState"] = None
 
     def add(self, spec: Dict[str, Any]) -> int:
         """Register a predicate over lexeme attributes (a token spec without OP / token attrs)."""
@@ -109,12 +109,9 @@ class PredicateTable:
             by_value = self._index.setdefault(attr, {})
             for v in accepted:
                 by_value.setdefault(v, []).append(pid)
-        if len(self._tests) > self._table.shape[1]:
-            grown = np.zeros((self._table.shape[0], max(len(self._tests), 2 * self._table.shape[1])), dtype=bool)
-            grown[:, : self._table.shape[1]] = self._table
-            self._table = grown
-        for orth, row in self._row_of.items():  # the new column for lexemes seen already
-            self._table[row, pid] = self._tests[pid](self.vocab[orth])
+        for orth, row in self._row_of.items():  # lexemes seen already
+            if self._tests[pid](self.vocab[orth]):
+                self._true[row].append(pid)
         return pid
 
     @staticmethod
@@ -135,59 +132,59 @@ class PredicateTable:
         return None
 
     def _row(self, orth: int) -> int:
-        row = self._n_rows
-        if row >= self._table.shape[0]:
-            grown = np.zeros((2 * self._table.shape[0], self._table.shape[1]), dtype=bool)
-            grown[: self._table.shape[0]] = self._table
-            self._table = grown
         lex = self.vocab[orth]
-        values = self._table[row]
+        true: List[int] = []
         for attr, by_value in self._index.items():
-            for pid in by_value.get(_LEXEME_ATTRS[attr](lex), ()):
-                values[pid] = True
-        for pid in self._general:
-            values[pid] = self._tests[pid](lex)
+            true.extend(by_value.get(_LEXEME_ATTRS[attr](lex), ()))
+        true.extend(pid for pid in self._general if self._tests[pid](lex))
+        row = len(self._true)
+        self._true.append(sorted(set(true)))
         self._row_of[orth] = row
-        self._n_rows += 1
         return row
 
     def state(self, doc: Doc) -> "DocState":
-        """The doc's lexeme rows, which predicates occur in it, and a cache of where each one
-        holds. The last doc's state is kept: every matcher of the pipeline asks for it in turn."""
+        """Where each predicate holds in ``doc`` (one pass over its tokens). The last doc's
+        state is kept: every matcher of the pipeline asks for it in turn."""
         last = self._last_state
-        if doc is self._last_doc and last is not None and len(last.rows) == len(doc):
+        if doc is self._last_doc and last is not None and last.n == len(doc):
             return last
-        row_of = self._row_of
-        orths = doc.to_array(ORTH).tolist()
-        rows = [row_of.get(o) for o in orths]
-        if None in rows:
-            rows = [r if r is not None else (row_of[o] if o in row_of else self._row(o)) for r, o in zip(rows, orths)]
-        rows_arr = np.asarray(rows, dtype=np.int64)
-        present = self._table[np.unique(rows_arr)].any(axis=0).tolist() if len(rows) else []
-        self._last_doc, self._last_state = doc, DocState(self._table, rows_arr, present)
+        row_of, true = self._row_of, self._true
+        positions: Dict[int, List[int]] = {}
+        for i, orth in enumerate(doc.to_array(ORTH).tolist()):
+            row = row_of.get(orth)
+            if row is None:
+                row = self._row(orth)
+            for p in true[row]:
+                found = positions.get(p)
+                if found is None:
+                    positions[p] = [i]
+                else:
+                    found.append(i)
+        self._last_doc, self._last_state = doc, DocState(len(doc), positions)
         return self._last_state
 
-class DocState:
-    """Per-doc predicate lookups without materialising a tokens x predicates matrix (a 10 MB
-    note would need gigabytes): positions are gathered per predicate, on demand."""
 
-    def __init__(self, table: np.ndarray, rows: np.ndarray, present: List[bool]) -> None:
-        self.table = table
-        self.rows = rows
-        self.present = present
-        self._positions: Dict[int, np.ndarray] = {}
+class DocState:
+    """Per-doc predicate positions (sorted token indices), built in one pass over the tokens:
+    no tokens x predicates matrix, so a 10 MB note costs memory in proportion to its matches."""
+
+    _EMPTY: List[int] = []
+
+    def __init__(self, n: int, positions: Dict[int, List[int]]) -> None:
+        self.n = n
+        self._positions = positions
         self._sets: Dict[int, Set[int]] = {}
 
-    def positions(self, p: int) -> np.ndarray:
-        found = self._positions.get(p)
-        if found is None:
-            found = self._positions[p] = np.flatnonzero(self.table[self.rows, p])
-        return found
+    def has(self, p: int) -> bool:
+        return p in self._positions
+
+    def positions(self, p: int) -> List[int]:
+        return self._positions.get(p, self._EMPTY)
 
     def held(self, p: int) -> Set[int]:
         found = self._sets.get(p)
         if found is None:
-            found = self._sets[p] = set(self.positions(p).tolist())
+            found = self._sets[p] = set(self._positions.get(p, ()))
         return found
 
 
@@ -265,10 +262,10 @@ class FastMatcher:
             return out
         if self._patterns:
             state = self.table.state(doc)
-            present, held = state.present, state.held
+            has, held = state.has, state.held
             sent_starts: Optional[Set[int]] = None
             for key, elements, plan in self._patterns:
-                if plan is not None and not all(present[p] for p in plan.required):
+                if plan is not None and not all(has(p) for p in plan.required):
                     continue  # a required token is nowhere in the doc
                 if sent_starts is None:
                     sent_starts = set(np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()) | {0}
@@ -357,14 +354,17 @@ def _plan(elements: Sequence[_Element]) -> Optional[_Plan]:
     return _Plan(required, elements[anchor_i].pred, next_pred, next_dist, tuple(optional))
 
 
-def _within(points: np.ndarray, targets: np.ndarray, dist: int) -> np.ndarray:
-    """The points p with some target t, p < t <= p + dist."""
-    if not len(points) or not len(targets):
-        return points[:0]
-    idx = np.searchsorted(targets, points, side="right")
-    has = idx < len(targets)
-    nearest = targets[np.minimum(idx, len(targets) - 1)]
-    return points[has & (nearest <= points + dist)]
+def _within(points: List[int], targets: List[int], dist: int) -> List[int]:
+    """The points p with some target t, p < t <= p + dist (both lists sorted)."""
+    if not points or not targets:
+        return []
+    out = []
+    last = len(targets)
+    for p in points:
+        k = bisect.bisect_right(targets, p)
+        if k < last and targets[k] <= p + dist:
+            out.append(p)
+    return out
 
 
 def _candidates(plan: Optional[_Plan], state: "DocState", n: int) -> List[int]:
@@ -372,14 +372,14 @@ def _candidates(plan: Optional[_Plan], state: "DocState", n: int) -> List[int]:
     if plan is None:
         return list(range(n))
     anchors = state.positions(plan.anchor)
-    if plan.next_pred is not None and len(anchors):
+    if plan.next_pred is not None and anchors:
         anchors = _within(anchors, state.positions(plan.next_pred), plan.next_dist)
     if not plan.optional:
-        return anchors.tolist()
-    cand = [anchors]
+        return anchors
+    cand = set(anchors)
     for p, dist in plan.optional:
-        cand.append(_within(state.positions(p), anchors, dist))
-    return np.unique(np.concatenate(cand)).tolist()
+        cand.update(_within(state.positions(p), anchors, dist))
+    return sorted(cand)
 
 
 def _ends(elements, i: int, pos: int, held: Callable[[int], Set[int]], sent_starts: Set[int], n: int,
