@@ -79,13 +79,25 @@ def read_gold(path: Path) -> Iterator[Tuple[Dict[str, Any], str]]:
                 gold = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
-            if "text" in gold:
-                text = gold["text"]
-            elif "file" in gold:
-                text = (path.parent / gold["file"]).read_text(encoding="utf-8")
+            text_key = next((k for k in ("text", "note_text", "note") if isinstance(gold.get(k), str)), None)
+            file_key = next((k for k in ("file", "path") if isinstance(gold.get(k), str)), None)
+            if text_key:
+                text = gold[text_key]
+            elif file_key:
+                text = (path.parent / gold[file_key]).read_text(encoding="utf-8")
             else:
                 raise ValueError(f"{path}:{lineno}: a gold record needs 'text' or 'file'")
+            if "suggested_code" in gold:
+                gold["suggested_code"] = _normal_code(gold["suggested_code"])
             yield gold, text
+
+
+def _normal_code(code: Any) -> Optional[str]:
+    """Gold codes as the checker writes them: "77002", or None for no imaging guidance."""
+    if code is None:
+        return None
+    text = str(code).strip()
+    return None if text.lower() in ("", "none", "null", "n/a") else text
 
 
 def evaluate(pairs: Iterable[Tuple[Dict[str, Any], CheckResult]]) -> Evaluation:
