@@ -166,23 +166,38 @@ class Checker:
 
     def _check_parallel(self, items: Iterator[_Item], batch_size: int, n_process: int,
                         keep_text: bool) -> Iterator[Outcome]:
+        """n_process - 1 worker processes plus this one: the parent checks every n_process-th
+        chunk itself while the workers check the others (it would otherwise sit waiting for
+        results and still compete with them for a core). Results are yielded in input order."""
         global _PARENT
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         _PARENT = self  # a forked worker inherits this built pipeline instead of building its own
-        with ProcessPoolExecutor(max_workers=n_process, mp_context=context, initializer=_init_worker,
+        workers = n_process - 1
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                  initargs=(self._profile_arg, self._patterns_arg)) as pool:
-            pending: deque = deque()
+            pending: deque = deque()  # Futures (workers' chunks) and lists (this process's chunks)
             max_pending = 2 * n_process
+            number = 0
+            exhausted = False
             while True:
-                while len(pending) < max_pending:
+                while not exhausted and len(pending) < max_pending:
                     chunk = list(islice(items, batch_size))
                     if not chunk:
+                        exhausted = True
                         break
-                    pending.append(pool.submit(_worker_check, chunk, keep_text))
+                    if number % n_process == n_process - 1:
+                        pending.append(chunk)  # checked here when its turn comes
+                    else:
+                        pending.append(pool.submit(_worker_check, chunk, keep_text))
+                    number += 1
                 if not pending:
                     return
-                yield from pending.popleft().result()
+                head = pending.popleft()
+                if isinstance(head, list):
+                    yield from self._check_chunk(head, keep_text)
+                else:
+                    yield from head.result()
 
 
 def _internal_error(item: _Item, stage: str, exc: Exception) -> ErrorRecord:
