@@ -6,6 +6,7 @@ per input, in input order, whatever goes wrong with a single note.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -173,6 +174,8 @@ class Checker:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         _PARENT = self  # a forked worker inherits this built pipeline instead of building its own
+        if context.get_start_method() == "fork":
+            gc.freeze()  # keep the collector off the inherited heap: no copy-on-write page copies
         workers = n_process - 1
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                  initargs=(self._profile_arg, self._patterns_arg)) as pool:
@@ -186,7 +189,7 @@ class Checker:
                     if not chunk:
                         exhausted = True
                         break
-                    if number % n_process == n_process - 1:
+                    if number % n_process == 0:
                         pending.append(chunk)  # checked here when its turn comes
                     else:
                         pending.append(pool.submit(_worker_check, chunk, keep_text))
