@@ -297,7 +297,7 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
         tps = r["tokens_per_s"]
         rss = f"{r['peak_rss_self_mib']:.0f}"
         if kind == "checker_mp":
-            rss += f" + {r['n_process']}x{r['peak_rss_children_mib']:.0f}"
+            rss += f" + {r['n_process'] - 1}x{r['peak_rss_children_mib']:.0f}"  # the parent is a worker too
         if kind == "spark":
             rss += f" + {r['python_workers']}x{r['peak_rss_children_mib']:.0f} + JVM {r['jvm_peak_rss_mib']:.0f}"
         table_rows.append([
