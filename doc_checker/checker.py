@@ -174,8 +174,17 @@ class Checker:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         _PARENT = self  # a forked worker inherits this built pipeline instead of building its own
-        if context.get_start_method() == "fork":
+        frozen = context.get_start_method() == "fork"
+        if frozen:
             gc.freeze()  # keep the collector off the inherited heap: no copy-on-write page copies
+        try:
+            yield from self._run_pool(context, items, batch_size, n_process, keep_text)
+        finally:
+            if frozen:
+                gc.unfreeze()  # the workers are forked by now; let this process collect again
+
+    def _run_pool(self, context, items: Iterator[_Item], batch_size: int, n_process: int,
+                  keep_text: bool) -> Iterator[Outcome]:
         workers = n_process - 1
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                  initargs=(self._profile_arg, self._patterns_arg)) as pool:
