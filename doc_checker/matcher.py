@@ -14,7 +14,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from spacy.attrs import ORTH, SENT_START
@@ -178,6 +178,11 @@ class DocState:
     def has(self, p: int) -> bool:
         return p in self._positions
 
+    @property
+    def present(self):
+        """The predicates that hold somewhere in the doc (a set-like view)."""
+        return self._positions.keys()
+
     def positions(self, p: int) -> List[int]:
         return self._positions.get(p, self._EMPTY)
 
@@ -262,13 +267,28 @@ class FastMatcher:
             return out
         if self._patterns:
             state = self.table.state(doc)
-            has, held = state.has, state.held
+            held = state.held
+            present = state.present
             sent_starts: Optional[Set[int]] = None
             for key, elements, plan in self._patterns:
-                if plan is not None and not all(has(p) for p in plan.required):
+                if plan is not None and not plan.required_set <= present:
                     continue  # a required token is nowhere in the doc
                 if sent_starts is None:
                     sent_starts = set(np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()) | {0}
+                if plan is not None and plan.fixed:
+                    # every element is exactly one token: check each candidate straight through
+                    length = len(elements)
+                    for start in _candidates(plan, state, n):
+                        if start + length > n:
+                            continue
+                        for j, e in enumerate(elements):
+                            pos = start + j
+                            if (e.pred is not None and pos not in held(e.pred)) or \
+                                    (e.sent_start is not None and (pos in sent_starts) != e.sent_start):
+                                break
+                        else:
+                            out.append((key, start, start + length))
+                    continue
                 for start in _candidates(plan, state, n):
                     for end in _ends(elements, 0, start, held, sent_starts, n, {}):
                         if end > start:
@@ -322,6 +342,8 @@ class _Plan:
     max distance to the anchor) of the optional elements before the anchor."""
 
     required: Tuple[int, ...]
+    required_set: FrozenSet[int]
+    fixed: bool  # every element matches exactly one token
     anchor: int
     next_pred: Optional[int]
     next_dist: int
@@ -351,7 +373,8 @@ def _plan(elements: Sequence[_Element]) -> Optional[_Plan]:
                 next_pred, next_dist = e.pred, dist
             break
         dist = INF if e.hi is None or dist >= INF else dist + e.hi
-    return _Plan(required, elements[anchor_i].pred, next_pred, next_dist, tuple(optional))
+    fixed = all(e.lo == 1 and e.hi == 1 for e in elements)
+    return _Plan(required, frozenset(required), fixed, elements[anchor_i].pred, next_pred, next_dist, tuple(optional))
 
 
 def _within(points: List[int], targets: List[int], dist: int) -> List[int]:
