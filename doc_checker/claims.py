@@ -268,14 +268,18 @@ def _load_code_list(path: Path, data: Dict[str, Any], name: str) -> Mapping[str,
     return MappingProxyType(out)
 
 
+def _check_object(path: Path, where: str, obj: Any, allowed: set) -> None:
+    if not isinstance(obj, dict):
+        raise RulesError(f"{path}: '{where}' must be an object")
+    unknown = set(obj) - allowed
+    if unknown:
+        raise RulesError(f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
 def _load_unit_limit(path: Path, data: Dict[str, Any]) -> UnitLimit:
     spec = data.get("unit_limit")
     where = "unit_limit"
-    if not isinstance(spec, dict):
-        raise RulesError(f"{path}: '{where}' must be an object")
-    unknown = set(spec) - _UNIT_KEYS
-    if unknown:
-        raise RulesError(f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_UNIT_KEYS)}")
+    _check_object(path, where, spec, _UNIT_KEYS)
     code = _check_str(path, where, spec, "code")
     if code != ADDON_CODE:
         raise RulesError(f"{path}: {where}: 'code' must be {ADDON_CODE!r}")
@@ -285,11 +289,7 @@ def _load_unit_limit(path: Path, data: Dict[str, Any]) -> UnitLimit:
     if mue is None:
         return limit
     where = "unit_limit.mue"
-    if not isinstance(mue, dict):
-        raise RulesError(f"{path}: '{where}' must be an object")
-    unknown = set(mue) - _MUE_KEYS
-    if unknown:
-        raise RulesError(f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_MUE_KEYS)}")
+    _check_object(path, where, mue, _MUE_KEYS)
     return UnitLimit(limit.code, limit.max_units, limit.per, limit.status, limit.source,
                      _check_units(path, where, mue), _check_str(path, where, mue, "per"),
                      _check_status(path, where, mue), _check_str(path, where, mue, "source"))

@@ -6,7 +6,6 @@ DOC_CHECKER_REQUIRE_CHROMIUM=1 (CI) where a missing browser is a failure.
 """
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,9 +14,9 @@ import pytest
 from doc_checker.report import write_html
 from doc_checker.result import ErrorRecord
 
+from .browser import chromium_or_skip
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notes"
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
-            "chrome-headless-shell")
 TIMEOUT = 120
 
 # Would retitle the page, add an element and mark <body> if it ever ran.
@@ -29,18 +28,6 @@ XSS_NOTE = (
     "was aspirated. Images saved to PACS."
 )
 XSS_META = {"physician": "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"}
-
-
-def _chromium() -> str:
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path:
-            return path
-    reason = ("headless Chromium not found (looked for: " + ", ".join(BROWSERS) +
-              "); install the Debian package `chromium` to run the browser tests")
-    if os.environ.get("DOC_CHECKER_REQUIRE_CHROMIUM") == "1":
-        pytest.fail(reason + " (DOC_CHECKER_REQUIRE_CHROMIUM=1)", pytrace=False)
-    pytest.skip(reason)
 
 
 def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
@@ -56,7 +43,7 @@ def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def browser():
-    return _chromium()
+    return chromium_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import base64
 import json
 import os
 import select
-import shutil
 import subprocess
 import sys
 import time
@@ -26,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import loadtest  # noqa: E402
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
-            "chrome-headless-shell")
+from .browser import chromium_or_skip
+
 TOKEN = "browser-test-token-0123456789"
 NOTE = (
     "INDICATION: Right hip pain, evaluate for septic arthritis.\n"
@@ -36,18 +35,6 @@ NOTE = (
     "was aspirated and sent for culture. Fluoroscopy time 0.4 minutes. Images saved to PACS.\n"
     "<script>parent.document.title='pwned'</script>"
 )
-
-
-def _chromium() -> str:
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path:
-            return path
-    reason = ("headless Chromium not found (looked for: " + ", ".join(BROWSERS) +
-              "); install the Debian package `chromium` to run the browser tests")
-    if os.environ.get("DOC_CHECKER_REQUIRE_CHROMIUM") == "1":
-        pytest.fail(reason + " (DOC_CHECKER_REQUIRE_CHROMIUM=1)", pytrace=False)
-    pytest.skip(reason)
 
 
 class CDP:
@@ -221,7 +208,7 @@ def _png_size_and_colours(data: bytes):
 
 @pytest.fixture(scope="module")
 def browser():
-    return _chromium()
+    return chromium_or_skip()
 
 
 @pytest.fixture(scope="module")
