@@ -3,8 +3,9 @@
 Same algorithm and rule format as medspaCy's ``ConText``: modifiers are matched with
 ConTextRules; each gets a scope in its sentence (FORWARD, BACKWARD or BIDIRECTIONAL, cut to
 ``max_scope`` tokens); a TERMINATE phrase, a rule's ``terminated_by`` category or another
-modifier of the same category ends a scope; PSEUDO phrases modify nothing. Overlapping
-modifiers are all kept (as medspaCy with ``prune_on_modifier_overlap=False``). The result is plain data, ``doc.user_data["dc_modifiers"]``: for each modified target
+modifier of the same category ends a scope; PSEUDO phrases modify nothing and silence the
+triggers inside them. Other overlapping modifiers are all kept (as medspaCy with
+``prune_on_modifier_overlap=False``). The result is plain data, ``doc.user_data["dc_modifiers"]``: for each modified target
 ("start:end:label") the sorted categories that modify it. (medspaCy's component stores Python
 objects on spans and the Doc, which breaks DocBin and costs more than tokenizing the note.)
 """
@@ -48,7 +49,9 @@ class Modifier:
     scope_end: int = 0
 
     def limit_scope(self, other: "Modifier") -> None:
-        """medspaCy's ConTextModifier.limit_scope."""
+        """medspaCy's ConTextModifier.limit_scope, with one fix: scopes overlap symmetrically.
+        (medspaCy's tuple_overlaps is false when the other scope contains this one, so a
+        TERMINATE phrase, whose scope is its whole sentence, never cut a shorter scope.)"""
         if not _overlaps((self.scope_start, self.scope_end), (other.scope_start, other.scope_end)):
             return
         if self.rule.direction == "TERMINATE":
@@ -77,8 +80,9 @@ class Modifier:
 
 
 def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
-    """medspaCy's tuple_overlaps (kept as is, asymmetry included, so results match it)."""
-    return a[0] <= b[0] < a[1] or a[0] < b[1] <= a[1]
+    """Whether two token ranges share a token. (medspaCy's tuple_overlaps is asymmetric: false
+    when b contains a; a target longer than a short scope escaped its modifier.)"""
+    return a[0] < b[1] and b[0] < a[1]
 
 
 @Language.factory("doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None})
@@ -114,16 +118,16 @@ class ConTextComponent:
             _, by_sentence = self._modifiers(doc)
             spans = sorted((t.start, t.end, t.label_) for t in targets)
             by_start = [sp[0] for sp in spans]
-            by_end = sorted(range(len(spans)), key=lambda i: spans[i][1])
-            ends = [spans[i][1] for i in by_end]
+            longest = max(sp[1] - sp[0] for sp in spans)
             found: Dict[int, set] = {}
             for group in by_sentence.values():
                 for m in group:
                     if m.rule.direction in ("TERMINATE", "PSEUDO") or m.scope_end <= m.scope_start:
                         continue
-                    # targets that can overlap the scope: start inside it, or end inside it
-                    near = set(range(bisect.bisect_left(by_start, m.scope_start), bisect.bisect_left(by_start, m.scope_end)))
-                    near.update(by_end[bisect.bisect_right(ends, m.scope_start):bisect.bisect_right(ends, m.scope_end)])
+                    # targets that can overlap the scope start before its end and at most
+                    # `longest` tokens before its start
+                    near = range(bisect.bisect_left(by_start, m.scope_start - longest),
+                                 bisect.bisect_left(by_start, m.scope_end))
                     for i in near:
                         t0, t1, label = spans[i]
                         if m.modifies(t0, t1, label):
@@ -136,8 +140,13 @@ class ConTextComponent:
 
     def _modifiers(self, doc: Doc) -> Tuple[List[int], Dict[int, List[Modifier]]]:
         """Sentence starts, and the doc's modifiers (scopes set and limited) by sentence."""
-        # all matches, overlapping ones included (medspaCy's ConText with prune_on_modifier_overlap=False)
+        # overlapping matches are all kept (medspaCy's ConText with prune_on_modifier_overlap=False),
+        # except a trigger inside a PSEUDO phrase: 'without difficulty' silences its 'without'
         matches = sorted(set(self.matcher(doc)), key=lambda m: (m[1], m[2], m[0]))
+        pseudo = [(s, e) for k, s, e in matches if self.rules[k].direction == "PSEUDO"]
+        if pseudo:
+            matches = [m for m in matches if self.rules[m[0]].direction == "PSEUDO"
+                       or not any(s <= m[1] and m[2] <= e for s, e in pseudo)]
         sent_starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
         if not sent_starts or sent_starts[0] != 0:
             sent_starts.insert(0, 0)

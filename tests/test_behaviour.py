@@ -140,3 +140,26 @@ def test_lenient_profile_relaxes_contrast():
     r = lenient.check(text)
     assert r.verdict == "supported" and r.profile == "lenient"
     assert not r.elements["contrast_confirmation"].required
+
+
+def test_terminate_ends_a_negation_scope(checker):
+    """A ';' (TERMINATE) ends 'not': medspaCy's asymmetric overlap test let the negation run on."""
+    r = check(checker, "Indication: effusion. Fluoroscopy was not used; the knee was aspirated by palpation "
+                       "with an 18 gauge needle into the suprapatellar recess of the right knee.")
+    assert r.elements["fluoroscopic_guidance"].status == "negated"
+    assert r.elements["needle_placement"].present and r.elements["non_spinal_site"].present
+    assert r.suggested_code is None
+
+
+def test_pseudo_phrase_silences_its_trigger(checker):
+    """'without difficulty' is PSEUDO: its 'without' must not negate the joint that follows."""
+    r = check(checker, FULL.replace("a 20-gauge spinal needle was advanced into the right knee joint",
+                                    "a 20-gauge spinal needle was advanced without difficulty into the right knee joint"))
+    assert r.elements["non_spinal_site"].present and r.verdict == "supported"
+
+
+def test_lumbar_puncture_is_a_spinal_procedure(checker):
+    r = check(checker, "LUMBAR PUNCTURE UNDER FLUOROSCOPY. INDICATION: headache, rule out subarachnoid hemorrhage. "
+                       "Under fluoroscopic guidance a 20-gauge spinal needle was advanced into the thecal sac at L3-4. "
+                       "Clear CSF obtained.")
+    assert r.suggested_code == "77003" and r.elements["primary_procedure"].present
