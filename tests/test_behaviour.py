@@ -163,3 +163,15 @@ def test_lumbar_puncture_is_a_spinal_procedure(checker):
                        "Under fluoroscopic guidance a 20-gauge spinal needle was advanced into the thecal sac at L3-4. "
                        "Clear CSF obtained.")
     assert r.suggested_code == "77003" and r.elements["primary_procedure"].present
+
+
+@pytest.mark.parametrize("guidance,code,fluoro", [
+    ("[ ] Fluoroscopy [X] Ultrasound", "76942", "negated"),
+    ("[X] Fluoroscopy [ ] Ultrasound", "77002", "present"),
+    ("CT", "77012", "missing"),
+])
+def test_checkbox_and_field_templates(checker, guidance, code, fluoro):
+    r = check(checker, f"Procedure: R hip inj\nIndication: OA\nGuidance: {guidance}\n"
+                       "Needle: 22 g into the right hip joint\nContrast: Omnipaque 1 mL, IA confirmed\n")
+    assert r.suggested_code == code
+    assert r.elements["fluoroscopic_guidance"].status == fluoro
