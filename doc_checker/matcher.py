@@ -13,6 +13,13 @@ from __future__ import annotations
 import bisect
 import json
 import re
+
+try:  # Python 3.11+
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
@@ -129,6 +136,10 @@ class PredicateTable:
             return attr, [value]
         if isinstance(value, dict) and set(value) == {"IN"}:
             return attr, list(value["IN"])
+        if isinstance(value, dict) and set(value) == {"REGEX"} and isinstance(value["REGEX"], str):
+            strings = finite_strings(value["REGEX"])  # '^(biops(y|ies)|fna)$' -> a set lookup
+            if strings is not None:
+                return attr, strings
         return None
 
     def _row(self, orth: int) -> int:
@@ -311,6 +322,76 @@ class FastMatcher:
 
 
 INF = 10 ** 9
+MAX_FINITE_STRINGS = 5000
+
+
+class _Infinite(Exception):
+    pass
+
+
+def finite_strings(regex: str) -> Optional[List[str]]:
+    """Every string an anchored regex (``^...$``, no flags) matches, when that set is finite and
+    small; else None. Rule files write token tests as readable regexes; a set lookup replaces
+    running each regex on every new word of the vocabulary."""
+    try:
+        parsed = list(_sre_parse.parse(regex))
+        flags = _sre_parse.parse(regex).state.flags
+    except Exception:  # noqa: BLE001 - leave anything unusual to the regex engine
+        return None
+    if flags & (_sre.SRE_FLAG_IGNORECASE | _sre.SRE_FLAG_VERBOSE | _sre.SRE_FLAG_MULTILINE):
+        return None
+    if len(parsed) < 2 or parsed[0] != (_sre.AT, _sre.AT_BEGINNING) or parsed[-1] != (_sre.AT, _sre.AT_END):
+        return None
+    try:
+        return sorted(_expand(parsed[1:-1]))
+    except _Infinite:
+        return None
+
+
+def _cross(prefixes: Set[str], suffixes: Set[str]) -> Set[str]:
+    out = {p + s for p in prefixes for s in suffixes}
+    if len(out) > MAX_FINITE_STRINGS:
+        raise _Infinite
+    return out
+
+
+def _expand(items) -> Set[str]:
+    result = {""}
+    for op, av in items:
+        if op is _sre.LITERAL:
+            alts = {chr(av)}
+        elif op is _sre.SUBPATTERN:
+            alts = _expand(av[-1])
+        elif op is _sre.BRANCH:
+            alts = set()
+            for branch in av[1]:
+                alts |= _expand(branch)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+            lo, hi, sub = av
+            if hi is _sre.MAXREPEAT or hi > 8:
+                raise _Infinite
+            one = _expand(sub)
+            alts, current = set(), {""}
+            for k in range(hi + 1):
+                if k >= lo:
+                    alts |= current
+                if k < hi:
+                    current = _cross(current, one)
+        elif op is _sre.IN:
+            alts = set()
+            for cop, cav in av:
+                if cop is _sre.LITERAL:
+                    alts.add(chr(cav))
+                elif cop is _sre.RANGE and cav[1] - cav[0] < 64:
+                    alts |= {chr(c) for c in range(cav[0], cav[1] + 1)}
+                elif cop is _sre.CATEGORY and cav is _sre.CATEGORY_DIGIT:
+                    alts |= {str(d) for d in range(10)}
+                else:
+                    raise _Infinite  # negated or wide classes
+        else:
+            raise _Infinite
+        result = _cross(result, alts)
+    return result
 _INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
 
 

@@ -175,3 +175,16 @@ def test_checkbox_and_field_templates(checker, guidance, code, fluoro):
                        "Needle: 22 g into the right hip joint\nContrast: Omnipaque 1 mL, IA confirmed\n")
     assert r.suggested_code == code
     assert r.elements["fluoroscopic_guidance"].status == fluoro
+
+
+@pytest.mark.parametrize("regex,strings", [
+    ("^(biops(y|ies)|fna)$", ["biopsies", "biopsy", "fna"]),
+    ("^[CTL][1-2]$", ["C1", "C2", "L1", "L2", "T1", "T2"]),
+    ("^(needles?|cannula[es]?)$", ["cannula", "cannulae", "cannulas", "needle", "needles"]),
+    ("^(m|c)?gy(\\W.*)?$", None),  # unbounded: stays a regex
+    ("fluoro", None),  # not anchored: stays a regex
+])
+def test_finite_token_regexes_become_set_lookups(regex, strings):
+    from doc_checker.matcher import finite_strings
+
+    assert finite_strings(regex) == strings
