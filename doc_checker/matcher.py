@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import re
 
 try:  # Python 3.11+
@@ -31,6 +32,15 @@ from spacy.vocab import Vocab
 
 from .errors import RulesError
 from .layout import note_text
+
+try:  # the compiled core (doc_checker/_matchcore.pyx), built by ``pip install``
+    from . import _matchcore
+except ImportError:  # pragma: no cover - a checkout that was never built
+    _matchcore = None
+
+# Match with the compiled core when it is built; DOC_CHECKER_PURE_PYTHON=1 (or setting this to
+# False) uses the pure-Python path below, the reference the compiled core is tested against.
+COMPILED = _matchcore is not None and os.environ.get("DOC_CHECKER_PURE_PYTHON") != "1"
 
 _LEXEME_ATTRS: Dict[str, Callable[[Any], Any]] = {
     "ORTH": lambda lex: lex.orth_, "TEXT": lambda lex: lex.orth_, "LOWER": lambda lex: lex.lower_,
@@ -91,8 +101,28 @@ class PredicateTable:
         self._general: List[int] = []  # predicate ids evaluated one by one (regex, flags, NOT_IN ...)
         self._row_of: Dict[int, int] = {}
         self._true: List[List[int]] = []  # per lexeme row: the predicates that hold for it
+        self._bits = np.zeros((256, 1), dtype=np.uint64)  # the same, as a bitset per row
         self._last_doc: Optional[Doc] = None
         self._last_state: Optional["DocState"] = None
+        self._rows_doc: Optional[Doc] = None
+        self._rows: Optional[np.ndarray] = None
+
+    @property
+    def n_predicates(self) -> int:
+        return len(self._tests)
+
+    @property
+    def bits(self) -> np.ndarray:
+        """uint64 [row, word]: bit p of a row's words is set when predicate p holds for it."""
+        return self._bits
+
+    def _set_bits(self, row: int, preds: Sequence[int]) -> None:
+        if row >= self._bits.shape[0]:
+            grown = np.zeros((max(2 * self._bits.shape[0], row + 1), self._bits.shape[1]), dtype=np.uint64)
+            grown[: self._bits.shape[0]] = self._bits
+            self._bits = grown
+        for p in preds:
+            self._bits[row, p >> 6] |= np.uint64(1 << (p & 63))
 
     def add(self, spec: Dict[str, Any]) -> int:
         """Register a predicate over lexeme attributes (a token spec without OP / token attrs)."""
@@ -105,7 +135,11 @@ class PredicateTable:
             test = _value_test(value)
             parts.append((getter, test))
         pid = len(self._tests)
-        self._last_doc = self._last_state = None
+        self._last_doc = self._last_state = self._rows_doc = self._rows = None
+        if (pid >> 6) >= self._bits.shape[1]:
+            wider = np.zeros((self._bits.shape[0], (pid >> 6) + 1), dtype=np.uint64)
+            wider[:, : self._bits.shape[1]] = self._bits
+            self._bits = wider
         self._tests.append(lambda lex, parts=tuple(parts): all(t(g(lex)) for g, t in parts))
         self._ids[key] = pid
         values = self._indexable(spec)
@@ -119,6 +153,7 @@ class PredicateTable:
         for orth, row in self._row_of.items():  # lexemes seen already
             if self._tests[pid](self.vocab[orth]):
                 self._true[row].append(pid)
+                self._set_bits(row, (pid,))
         return pid
 
     @staticmethod
@@ -150,8 +185,23 @@ class PredicateTable:
         true.extend(pid for pid in self._general if self._tests[pid](lex))
         row = len(self._true)
         self._true.append(sorted(set(true)))
+        self._set_bits(row, self._true[row])
         self._row_of[orth] = row
         return row
+
+    def rows(self, doc: Doc) -> np.ndarray:
+        """The lexeme row of each token (int32), for the compiled core; new lexemes get a row.
+        The last doc's rows are kept: every matcher of the pipeline asks for them in turn."""
+        if doc is self._rows_doc and self._rows is not None and len(self._rows) == len(doc):
+            return self._rows
+        orths = np.ascontiguousarray(doc.to_array(ORTH), dtype=np.uint64)
+        rows = _matchcore.rows_of(orths, self._row_of)
+        for i in np.flatnonzero(rows < 0).tolist():
+            orth = int(orths[i])
+            row = self._row_of.get(orth)
+            rows[i] = self._row(orth) if row is None else row
+        self._rows_doc, self._rows = doc, rows
+        return rows
 
     def state(self, doc: Doc) -> "DocState":
         """Where each predicate holds in ``doc`` (one pass over its tokens). The last doc's
@@ -238,6 +288,7 @@ class FastMatcher:
         self._patterns: List[Tuple[int, Tuple[_Element, ...], Optional[_Plan]]] = []
         self._regexes: List[Tuple[int, "re.Pattern[str]"]] = []
         self._any_regex: Optional["re.Pattern[str]"] = None
+        self._compiled: Any = None  # _matchcore.Patterns, built at the first doc
 
     def __len__(self) -> int:
         return len(self._patterns) + len(self._regexes)
@@ -259,6 +310,7 @@ class FastMatcher:
         if not elements or all(e.lo == 0 for e in elements):
             raise RulesError(f"{where}: a pattern needs at least one required token")
         self._patterns.append((key, tuple(elements), _plan(elements)))
+        self._compiled = None
 
     def add_literal(self, key: int, literal: str) -> None:
         """A phrase, matched on the lower-case form of its tokens (medspaCy's phrase rules)."""
@@ -276,7 +328,9 @@ class FastMatcher:
         out: List[Tuple[int, int, int]] = []
         if n == 0:
             return out
-        if self._patterns:
+        if self._patterns and COMPILED:
+            out.extend(self._match_compiled(doc))
+        elif self._patterns:
             state = self.table.state(doc)
             held = state.held
             present = state.present
@@ -319,6 +373,20 @@ class FastMatcher:
                 if span is not None and len(span):
                     out.append((key, span.start, span.end))
         return out
+
+
+    def _match_compiled(self, doc: Doc) -> List[Tuple[int, int, int]]:
+        if self._compiled is None:
+            self._compiled = _matchcore.Patterns([
+                (key, [(-1 if e.pred is None else e.pred, -1 if e.sent_start is None else int(e.sent_start),
+                        e.lo, -1 if e.hi is None else e.hi) for e in elements],
+                 None if plan is None else (plan.anchor, -1 if plan.next_pred is None else plan.next_pred,
+                                            plan.next_dist, list(plan.optional), list(plan.required)))
+                for key, elements, plan in self._patterns])
+        rows = self.table.rows(doc)
+        sent = (doc.to_array(SENT_START) == 1).astype(np.uint8)
+        sent[0] = 1
+        return _matchcore.match(self._compiled, rows, self.table.bits, sent, self.table.n_predicates)
 
 
 INF = 10 ** 9

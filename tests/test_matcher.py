@@ -1,0 +1,102 @@
+"""The matcher's compiled core (doc_checker/_matchcore.pyx) against its pure-Python reference.
+
+Both paths must find exactly the same (key, start, end) matches: on random patterns over random
+docs (every quantifier, sentence-start tests, wildcards), and through the whole checker on every
+fixture note.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from spacy.tokens import Doc
+
+from doc_checker import matcher
+from doc_checker.matcher import FastMatcher
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "notes"
+WORDS = ["fluoroscopy", "needle", "the", "a", ",", ".", "22", "gauge", "hip", "no", "contrast", "of", "-", "1"]
+TOKEN_SPECS = [
+    {}, {"LOWER": "needle"}, {"LOWER": "the"}, {"LOWER": {"IN": ["hip", "contrast", "fluoroscopy"]}},
+    {"ORTH": ","}, {"IS_PUNCT": True}, {"IS_PUNCT": False}, {"LIKE_NUM": True}, {"LIKE_NUM": False},
+    {"LOWER": {"REGEX": "^(g|ga)uge$"}}, {"LOWER": {"REGEX": "o"}}, {"LOWER": {"NOT_IN": ["the", "a"]}},
+    {"IS_SENT_START": True}, {"IS_SENT_START": False, "LOWER": "needle"},
+]
+OPS = [None, "?", "*", "+", "{2}", "{1,3}", "{0,2}", "{2,}", "{,2}"]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return spacy.blank("en")
+
+
+def _both(fm: FastMatcher, doc: Doc, monkeypatch) -> tuple:
+    monkeypatch.setattr(matcher, "COMPILED", True)
+    compiled = sorted(set(fm(doc)))
+    monkeypatch.setattr(matcher, "COMPILED", False)
+    python = sorted(set(fm(doc)))
+    monkeypatch.undo()
+    return compiled, python
+
+
+def test_the_compiled_core_is_built():
+    """`pip install` builds it; without it the checker runs about three times slower."""
+    assert matcher._matchcore is not None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    patterns=st.lists(
+        st.lists(st.tuples(st.sampled_from(range(len(TOKEN_SPECS))), st.sampled_from(OPS)), min_size=1, max_size=5),
+        min_size=1, max_size=6),
+    words=st.lists(st.sampled_from(WORDS), min_size=0, max_size=40),
+    sent_starts=st.lists(st.booleans(), min_size=40, max_size=40),
+)
+def test_compiled_core_matches_the_python_reference(nlp, monkeypatch, patterns, words, sent_starts):
+    fm = FastMatcher(nlp)
+    added = 0
+    for key, spec in enumerate(patterns):
+        pattern = []
+        for spec_i, op in spec:
+            tok = dict(TOKEN_SPECS[spec_i])
+            if op is not None:
+                tok["OP"] = op
+            pattern.append(tok)
+        try:
+            fm.add_pattern(key, pattern)
+            added += 1
+        except Exception:  # noqa: BLE001 - patterns with no required token are refused by both
+            continue
+    if not added:
+        return
+    doc = Doc(nlp.vocab, words=words, sent_starts=[True] + sent_starts[1:len(words)] if words else None)
+    compiled, python = _both(fm, doc, monkeypatch)
+    assert compiled == python
+
+
+def test_known_answers(nlp, monkeypatch):
+    fm = FastMatcher(nlp)
+    fm.add_pattern(0, [{"LIKE_NUM": True}, {"LOWER": "gauge", "OP": "?"}, {"LOWER": "needle"}])
+    fm.add_pattern(1, [{"LOWER": "no"}, {"IS_PUNCT": False, "OP": "*"}, {"LOWER": "contrast"}])
+    fm.add_pattern(2, [{"IS_PUNCT": False, "OP": "+"}])
+    doc = Doc(nlp.vocab, words=["22", "gauge", "needle", ",", "no", "iodinated", "contrast", "."])
+    compiled, python = _both(fm, doc, monkeypatch)
+    assert compiled == python
+    assert (0, 0, 3) in compiled and (1, 4, 7) in compiled
+    # '+' over the non-punctuation runs: every (start, end) inside each run
+    runs = [(0, 3), (4, 7)]
+    assert sorted(m for m in compiled if m[0] == 2) == sorted(
+        (2, s, e) for a, b in runs for s in range(a, b) for e in range(s + 1, b + 1))
+
+
+def test_every_fixture_gives_the_same_result_either_way(checker, monkeypatch):
+    notes = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("*.txt"))]
+    monkeypatch.setattr(matcher, "COMPILED", True)
+    compiled = [json.dumps(r.to_dict(), sort_keys=True) for r in checker.check_many(notes)]
+    monkeypatch.setattr(matcher, "COMPILED", False)
+    python = [json.dumps(r.to_dict(), sort_keys=True) for r in checker.check_many(notes)]
+    assert compiled == python
