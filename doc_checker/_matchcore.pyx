@@ -256,3 +256,32 @@ def match(Patterns pats, const int32_t[::1] rows, const uint64_t[:, ::1] bits, c
         free(cur)
         free(nxt)
         free(mark)
+
+
+def longest_first(matches):
+    """Non-overlapping matches, longest first then leftmost then lowest key (as
+    ``spacy.util.filter_spans``), sorted by (start, end). ``matches``: (key, start, end)."""
+    if not matches:
+        return []
+    ordered = sorted({(m[1] - m[2], m[1], m[0], m[2]) for m in matches})
+    cdef Py_ssize_t size = 0
+    cdef Py_ssize_t i, s, e
+    for item in ordered:
+        e = item[3]
+        if e > size:
+            size = e
+    taken_buf = bytearray(size + 1)
+    cdef unsigned char[::1] taken = taken_buf
+    kept = []
+    for neg, start, key, end in ordered:
+        s = start
+        e = end
+        for i in range(s, e):
+            if taken[i]:
+                break
+        else:
+            for i in range(s, e):
+                taken[i] = 1
+            kept.append((start, end, key))
+    kept.sort()
+    return [(key, start, end) for start, end, key in kept]

@@ -582,6 +582,8 @@ def _ends(elements, i: int, pos: int, held: Callable[[int], Set[int]], sent_star
 
 def longest_first(matches: List[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:
     """Non-overlapping matches, longest first then leftmost (as spacy.util.filter_spans)."""
+    if COMPILED:
+        return _matchcore.longest_first(matches)
     kept: List[Tuple[int, int, int]] = []
     taken: Set[int] = set()
     for match in sorted(set(matches), key=lambda m: (m[1] - m[2], m[1], m[0])):

@@ -100,3 +100,16 @@ def test_every_fixture_gives_the_same_result_either_way(checker, monkeypatch):
     monkeypatch.setattr(matcher, "COMPILED", False)
     python = [json.dumps(r.to_dict(), sort_keys=True) for r in checker.check_many(notes)]
     assert compiled == python
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 30), st.integers(1, 8)), max_size=40))
+def test_longest_first_compiled_and_python_agree(monkeypatch, raw):
+    matches = [(key, start, start + length) for key, start, length in raw]
+    monkeypatch.setattr(matcher, "COMPILED", True)
+    compiled = matcher.longest_first(matches)
+    monkeypatch.setattr(matcher, "COMPILED", False)
+    python = matcher.longest_first(matches)
+    assert compiled == python
+    taken = [i for _, s, e in compiled for i in range(s, e)]
+    assert len(taken) == len(set(taken))  # never overlapping
