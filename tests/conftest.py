@@ -13,6 +13,16 @@ FIXTURES = ROOT / "fixtures"
 GOLD = FIXTURES / "gold.jsonl"
 
 
+def pytest_sessionstart(session):
+    """A compiled module older than its source would test the old code: stop with the fix."""
+    from doc_checker._build import build_status
+
+    stale = sorted(name for name, state in build_status().items() if state == "stale")
+    if stale:
+        pytest.exit(f"compiled module(s) {', '.join(stale)} are older than their source: "
+                    "rebuild with `make build` (or `python setup.py build_ext --inplace`)", returncode=3)
+
+
 @pytest.fixture(scope="session")
 def checker() -> Checker:
     return Checker()
