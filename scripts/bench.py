@@ -128,6 +128,9 @@ def measure(kind: str, notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) ->
         checker = Checker(patterns=cfg["patterns"])
         out["build_s"] = time.perf_counter() - t0
         out["pipe_names"] = list(checker.nlp.pipe_names)
+        from doc_checker._build import build_status
+
+        out["build"] = build_status()  # which modules ran compiled
         n_process = 1 if kind == "checker" else cfg["n_process"]
         out["n_process"] = n_process
         warm_pairs = list(notes[: max(cfg["warmup"], n_process)])
@@ -231,6 +234,17 @@ def run_row(kind: str, notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) ->
 # ---------------------------------------------------------------------------------------------
 # machine and report
 # ---------------------------------------------------------------------------------------------
+def _build_line(row: Optional[Dict[str, Any]]) -> str:
+    """Which of the checker's modules ran compiled (doc_checker/_build.py)."""
+    build = (row or {}).get("build")
+    if not build:
+        return "doc-checker build: unknown"
+    compiled = sorted(name for name, state in build.items() if state == "compiled")
+    other = sorted(f"{name} ({state})" for name, state in build.items() if state != "compiled")
+    return (f"doc-checker build: {len(compiled)} of {len(build)} modules compiled"
+            + (f"; NOT compiled: {', '.join(other)}" if other else ""))
+
+
 def machine_info() -> Dict[str, Any]:
     cpu = None
     try:
@@ -314,6 +328,7 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
         f"{machine['platform']}",
         f"python {machine['python']}, spaCy {machine['spacy']}, medspaCy {machine['medspacy']}, "
         f"doc-checker {machine['doc_checker']}",
+        _build_line(rows.get("checker")),
         f"corpus: {corpus['notes']} notes from {corpus['fixtures']} fixtures (seed {SEED}), "
         f"{corpus['tokens']:,} tokens; tokens/note min {corpus['min']}, median {corpus['median']:.0f}, "
         f"max {corpus['max']}; batch_size {cfg['batch_size']}, warm-up {cfg['warmup']} notes",
