@@ -12,7 +12,8 @@ import os
 from typing import Dict
 
 # compiled from their .py source as they are; _matchcore is the typed core (a .pyx file)
-COMPILED_MODULES = ("checker", "claims", "coding", "elements", "inputs", "layout", "matcher", "result", "scoring")
+COMPILED_MODULES = ("abbreviations", "checker", "claims", "coding", "context", "elements", "inputs", "layout", "matcher",
+                    "result", "scoring", "sections", "sentences", "targets")
 CORE = "_matchcore"
 
 

@@ -23,11 +23,6 @@ from .targets import TARGET_GROUP
 MAX_PARENTHESIS_TOKENS = 8  # scispacy ignores longer parenthesised spans
 
 
-@Language.factory("doc_checker_abbreviations", assigns=["doc.spans"])
-def make_abbreviation_propagator(nlp: Language, name: str) -> "AbbreviationPropagator":
-    return AbbreviationPropagator(nlp, name)
-
-
 def parenthesis_matches(orths: np.ndarray, open_id: int, close_id: int) -> List[Tuple[int, int, int]]:
     """(0, start, end) of every token run inside '(' ... ')' (what scispacy's Matcher pattern
     ``( + )`` yields, brackets removed), up to the length scispacy considers."""

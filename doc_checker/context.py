@@ -19,7 +19,6 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .matcher import FastMatcher
-from .rules import load_ruleset
 from .targets import TARGET_GROUP
 
 MODIFIERS_KEY = "dc_modifiers"
@@ -83,11 +82,6 @@ def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
     """Whether two token ranges share a token. (medspaCy's tuple_overlaps is asymmetric: false
     when b contains a; a target longer than a short scope escaped its modifier.)"""
     return a[0] < b[1] and b[0] < a[1]
-
-
-@Language.factory("doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None})
-def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> "ConTextComponent":
-    return ConTextComponent(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
 
 
 class ConTextComponent:

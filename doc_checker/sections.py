@@ -12,15 +12,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .matcher import FastMatcher, longest_first
-from .rules import load_ruleset
 
 SECTION_GROUP = "dc_sections"
-
-
-@Language.factory("doc_checker_sections", assigns=["doc.spans"], default_config={"patterns_dir": None})
-def make_sections(nlp: Language, name: str, patterns_dir: Optional[str]) -> "Sections":
-    ruleset = load_ruleset(patterns_dir)
-    return Sections(nlp, name, rules=ruleset.sections, header_start=ruleset.header_start)
 
 
 class Sections:

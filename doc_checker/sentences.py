@@ -11,7 +11,6 @@ from typing import Iterable, List, Set
 
 import numpy as np
 from spacy.attrs import IDX, SENT_START
-from spacy.language import Language
 from spacy.tokens import Doc
 
 from .layout import Layout, note_text
@@ -44,11 +43,6 @@ def sentence_starts(text: str, layout: "Layout | None" = None) -> List[int]:
             continue
         starts.add(m.end())
     return sorted(starts)
-
-
-@Language.factory("doc_checker_sentences", assigns=["token.is_sent_start"])
-def make_sentence_splitter(nlp: Language, name: str) -> "LineSentenceSplitter":
-    return LineSentenceSplitter(name)
 
 
 class LineSentenceSplitter:

@@ -8,13 +8,13 @@ Matches go to span groups (plain data on the Doc): ``dc_targets`` for mentions C
 """
 
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .matcher import FastMatcher, longest_first
-from .rules import Ruleset, load_ruleset
+from .rules import Ruleset
 
 TARGET_GROUP = "dc_targets"
 CUE_GROUP = "dc_cues"
@@ -53,15 +53,6 @@ def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokeniz
                               "metadata": {"abbreviation_of": literal}})
         out[layer] = rules + added
     return out
-
-
-@Language.factory(
-    "doc_checker_targets",
-    assigns=["doc.spans"],
-    default_config={"patterns_dir": None},
-)
-def make_target_layers(nlp: Language, name: str, *, patterns_dir: Optional[str]) -> "TargetLayers":
-    return TargetLayers(nlp, name, ruleset=load_ruleset(patterns_dir))
 
 
 class TargetLayers:
