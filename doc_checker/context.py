@@ -78,6 +78,23 @@ class Modifier:
         return _overlaps((self.scope_start, self.scope_end), (start, end))
 
 
+def _containment(ranges: List[Tuple[int, int]]):
+    """A test of whether (start, end) lies inside one of ``ranges``, in O(log n) per test: the
+    furthest end among the ranges starting at or before ``start`` (a 1 MB note has thousands
+    of PSEUDO phrases; testing each against each match was quadratic)."""
+    ranges = sorted(ranges)
+    starts = [r[0] for r in ranges]
+    furthest: List[int] = []
+    for _, end in ranges:
+        furthest.append(max(end, furthest[-1]) if furthest else end)
+
+    def inside(start: int, end: int) -> bool:
+        i = bisect.bisect_right(starts, start) - 1
+        return i >= 0 and furthest[i] >= end
+
+    return inside
+
+
 def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
     """Whether two token ranges share a token. (medspaCy's tuple_overlaps is asymmetric: false
     when b contains a; a target longer than a short scope escaped its modifier.)"""
@@ -139,8 +156,8 @@ class ConTextComponent:
         matches = sorted(set(self.matcher(doc)), key=lambda m: (m[1], m[2], m[0]))
         pseudo = [(s, e) for k, s, e in matches if self.rules[k].direction == "PSEUDO"]
         if pseudo:
-            matches = [m for m in matches if self.rules[m[0]].direction == "PSEUDO"
-                       or not any(s <= m[1] and m[2] <= e for s, e in pseudo)]
+            inside = _containment(pseudo)
+            matches = [m for m in matches if self.rules[m[0]].direction == "PSEUDO" or not inside(m[1], m[2])]
         sent_starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
         if not sent_starts or sent_starts[0] != 0:
             sent_starts.insert(0, 0)

@@ -69,3 +69,15 @@ def test_any_bytes_are_decoded_or_refused(checker, validator, data):
         assert exc.code in {"empty", "binary", "not_utf8", "undecodable", "too_large"}
         return
     assert_valid(validator, result.to_dict())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 10)), min_size=1, max_size=20),
+       st.integers(0, 45), st.integers(1, 10))
+def test_pseudo_containment_is_the_brute_force_answer(raw, start, length):
+    """ConText's PSEUDO silencing: the O(log n) test agrees with testing every phrase."""
+    from doc_checker.context import _containment
+
+    ranges = [(s, s + n) for s, n in raw]
+    end = start + length
+    assert _containment(ranges)(start, end) == any(s <= start and end <= e for s, e in ranges)
