@@ -28,6 +28,7 @@ from .profile import Profile, load_profile
 from .result import CheckResult, ErrorRecord, Finding, Outcome
 from .rules import Ruleset, default_patterns_dir, load_ruleset
 from .scoring import assess
+from .tokenizer_cache import ChunkCachePrimer
 
 log = logging.getLogger(__name__)
 VOCAB_REFRESH_STRINGS = 50_000
@@ -58,6 +59,7 @@ class Checker:
         claims_dir = patterns if patterns is not None and (Path(patterns) / "claims.json").exists() else None
         self.claim_rules: ClaimRules = load_claim_rules(claims_dir if claims_dir is not None else default_patterns_dir())
         self.nlp = build_nlp(self.ruleset)
+        self._primer = ChunkCachePrimer(self.nlp.tokenizer)
         self._base_strings = len(self.nlp.vocab.strings)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
 
@@ -75,6 +77,7 @@ class Checker:
 
     def _make_doc(self, text: str):
         """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
+        self._primer(text)
         doc = make_doc(self.nlp, text)
         doc.user_data[TEXT_KEY] = text
         return doc
@@ -134,6 +137,7 @@ class Checker:
         pipeline is rebuilt with a fresh vocabulary (same rules, same results)."""
         if len(self.nlp.vocab.strings) - self._base_strings > VOCAB_REFRESH_STRINGS:
             self.nlp = build_nlp(self.ruleset)
+            self._primer = ChunkCachePrimer(self.nlp.tokenizer)
             self._base_strings = len(self.nlp.vocab.strings)
 
     def _check_chunk(self, chunk: Sequence[_Item], keep_text: bool = False) -> List[Outcome]:
