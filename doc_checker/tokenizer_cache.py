@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable, Set
 
-MAX_REMEMBERED = 200_000  # chunks remembered per set; past it the set starts over (flat memory)
+MAX_REMEMBERED = 50_000  # chunks remembered per set; past it the set starts over (flat memory)
 MAX_CHUNK_CHARS = 100  # longer chunks are rare and not worth a tokenizer call of their own
 
 
