@@ -20,6 +20,7 @@ from spacy.tokens import Doc
 
 from .matcher import FastMatcher
 from .rules import load_ruleset
+from .spangroups import group_bounds
 from .targets import TARGET_GROUP
 
 MODIFIERS_KEY = "dc_modifiers"
@@ -112,11 +113,11 @@ class ConTextComponent:
                 self.matcher.add_literal(i, r["literal"])
 
     def __call__(self, doc: Doc) -> Doc:
-        targets = doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else []
+        targets = group_bounds(doc, TARGET_GROUP)
         result: Dict[str, List[str]] = {}
-        if len(targets):
+        if targets:
             _, by_sentence = self._modifiers(doc)
-            spans = sorted((t.start, t.end, t.label_) for t in targets)
+            spans = sorted(targets)
             by_start = [sp[0] for sp in spans]
             longest = max(sp[1] - sp[0] for sp in spans)
             found: Dict[int, set] = {}
