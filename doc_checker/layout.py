@@ -79,10 +79,10 @@ class Layout:
         for raw in text.split("\n"):
             self.lines.append(Line(pos, pos + len(raw.rstrip("\r")), raw.rstrip("\r")))
             pos += len(raw) + 1
-        self._starts = [ln.start for ln in self.lines]
+        self.line_starts = [ln.start for ln in self.lines]
 
     def line_index(self, char: int) -> int:
-        return max(0, bisect.bisect_right(self._starts, char) - 1)
+        return max(0, bisect.bisect_right(self.line_starts, char) - 1)
 
     def line_at(self, char: int) -> Line:
         return self.lines[self.line_index(char)]
