@@ -41,7 +41,7 @@ class Rule:
     terminated_by: FrozenSet[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Modifier:
     rule: Rule
     start: int
@@ -53,7 +53,7 @@ class Modifier:
         """medspaCy's ConTextModifier.limit_scope, with one fix: scopes overlap symmetrically.
         (medspaCy's tuple_overlaps is false when the other scope contains this one, so a
         TERMINATE phrase, whose scope is its whole sentence, never cut a shorter scope.)"""
-        if not _overlaps((self.scope_start, self.scope_end), (other.scope_start, other.scope_end)):
+        if not _overlaps(self.scope_start, self.scope_end, other.scope_start, other.scope_end):
             return
         if self.rule.direction == "TERMINATE":
             return
@@ -69,7 +69,7 @@ class Modifier:
             self.scope_start = max(self.scope_start, other.end)
 
     def modifies(self, start: int, end: int, label: str) -> bool:
-        if _overlaps((self.start, self.end), (start, end)):
+        if _overlaps(self.start, self.end, start, end):
             return False
         if self.rule.direction in ("TERMINATE", "PSEUDO"):
             return False
@@ -77,13 +77,13 @@ class Modifier:
             return False
         if self.rule.allowed is None and self.rule.excluded is not None and label in self.rule.excluded:
             return False
-        return _overlaps((self.scope_start, self.scope_end), (start, end))
+        return _overlaps(self.scope_start, self.scope_end, start, end)
 
 
-def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     """Whether two token ranges share a token. (medspaCy's tuple_overlaps is asymmetric: false
     when b contains a; a target longer than a short scope escaped its modifier.)"""
-    return a[0] < b[1] and b[0] < a[1]
+    return a_start < b_end and b_start < a_end
 
 
 @Language.factory("doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None})
