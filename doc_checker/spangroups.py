@@ -25,7 +25,9 @@ def set_group(doc: Doc, name: str, bounds: Bounds) -> None:
     """Set span group ``name`` from ``bounds`` and keep the tuples beside it. ``bounds`` is
     sorted in place by (start, end), stably: spans with the same bounds keep their order."""
     bounds.sort(key=_START_END)
-    doc.spans[name] = [Span(doc, start, end, label=label) for start, end, label in bounds]
+    # each distinct label interned once (a Span given a str label interns it itself, every time)
+    ids = {label: doc.vocab.strings.add(label) for label in {b[2] for b in bounds}}
+    doc.spans[name] = [Span(doc, start, end, ids[label]) for start, end, label in bounds]
     doc.user_data[_key(name)] = bounds
 
 
