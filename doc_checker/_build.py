@@ -13,7 +13,8 @@ from typing import Dict
 
 # compiled from their .py source as they are; _matchcore is the typed core (a .pyx file)
 COMPILED_MODULES = ("abbreviations", "checker", "claims", "coding", "context", "elements", "inputs", "layout", "matcher",
-                    "result", "scoring", "sections", "sentences", "targets", "tokenizer_cache")
+                    "result", "scoring", "sections", "sentences", "spangroups", "targets",
+                    "tokenizer_cache")
 CORE = "_matchcore"
 
 

@@ -18,6 +18,7 @@ from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .spangroups import group_bounds, set_group
 from .targets import TARGET_GROUP
 
 MAX_PARENTHESIS_TOKENS = 8  # scispacy ignores longer parenthesised spans
@@ -67,14 +68,13 @@ class AbbreviationPropagator:
         pairs = defined_abbreviations(doc, orths, self.open_id, self.close_id)
         if not pairs:
             return doc
-        targets: List[Span] = list(doc.spans[TARGET_GROUP])
-        bounds = [(t.start, t.end, t.label_) for t in targets]  # sorted by start
+        bounds = group_bounds(doc, TARGET_GROUP)  # sorted by start
+        targets = list(bounds)
         starts = [b[0] for b in bounds]
         longest = max((e - s for s, e, _ in bounds), default=0)
         occupied = np.zeros(len(doc) + 1, dtype=bool)
         for s, e, _ in bounds:
             occupied[s:e] = True
-        added = False
         for long_form, short in pairs:
             # targets overlapping the long form: they start before its end, at most `longest` earlier
             lo = bisect.bisect_left(starts, long_form.start - longest)
@@ -83,10 +83,8 @@ class AbbreviationPropagator:
             if not inside or occupied[short.start:short.end].any():
                 continue
             label = max(inside, key=lambda b: b[1] - b[0])[2]
-            targets.append(Span(doc, short.start, short.end, label=label))
+            targets.append((short.start, short.end, label))
             occupied[short.start:short.end] = True
-            added = True
-        if added:
-            targets.sort(key=lambda s: (s.start, s.end))
-            doc.spans[TARGET_GROUP] = targets
+        if len(targets) > len(bounds):
+            set_group(doc, TARGET_GROUP, targets)
         return doc

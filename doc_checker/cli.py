@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Dict, Iterator, List, Optional
 
 from ._version import __version__
-from .errors import DocCheckerError, InputError
+from .errors import DocCheckerError
 from .claims import parse_codes
 from .inputs_formats import FORMATS as INPUT_FORMATS
 from .readers import UsageError, iter_records, resolve_paths

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .matcher import FastMatcher
+from .spangroups import group_bounds
 from .targets import TARGET_GROUP
 
 MODIFIERS_KEY = "dc_modifiers"
@@ -39,7 +40,7 @@ class Rule:
     terminated_by: FrozenSet[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Modifier:
     rule: Rule
     start: int
@@ -51,7 +52,7 @@ class Modifier:
         """medspaCy's ConTextModifier.limit_scope, with one fix: scopes overlap symmetrically.
         (medspaCy's tuple_overlaps is false when the other scope contains this one, so a
         TERMINATE phrase, whose scope is its whole sentence, never cut a shorter scope.)"""
-        if not _overlaps((self.scope_start, self.scope_end), (other.scope_start, other.scope_end)):
+        if not _overlaps(self.scope_start, self.scope_end, other.scope_start, other.scope_end):
             return
         if self.rule.direction == "TERMINATE":
             return
@@ -67,7 +68,7 @@ class Modifier:
             self.scope_start = max(self.scope_start, other.end)
 
     def modifies(self, start: int, end: int, label: str) -> bool:
-        if _overlaps((self.start, self.end), (start, end)):
+        if _overlaps(self.start, self.end, start, end):
             return False
         if self.rule.direction in ("TERMINATE", "PSEUDO"):
             return False
@@ -75,7 +76,7 @@ class Modifier:
             return False
         if self.rule.allowed is None and self.rule.excluded is not None and label in self.rule.excluded:
             return False
-        return _overlaps((self.scope_start, self.scope_end), (start, end))
+        return _overlaps(self.scope_start, self.scope_end, start, end)
 
 
 def _containment(ranges: List[Tuple[int, int]]):
@@ -95,10 +96,10 @@ def _containment(ranges: List[Tuple[int, int]]):
     return inside
 
 
-def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     """Whether two token ranges share a token. (medspaCy's tuple_overlaps is asymmetric: false
     when b contains a; a target longer than a short scope escaped its modifier.)"""
-    return a[0] < b[1] and b[0] < a[1]
+    return a_start < b_end and b_start < a_end
 
 
 class ConTextComponent:
@@ -123,11 +124,11 @@ class ConTextComponent:
                 self.matcher.add_literal(i, r["literal"])
 
     def __call__(self, doc: Doc) -> Doc:
-        targets = doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else []
+        targets = group_bounds(doc, TARGET_GROUP)
         result: Dict[str, List[str]] = {}
-        if len(targets):
+        if targets:
             _, by_sentence = self._modifiers(doc)
-            spans = sorted((t.start, t.end, t.label_) for t in targets)
+            spans = sorted(targets)
             by_start = [sp[0] for sp in spans]
             longest = max(sp[1] - sp[0] for sp in spans)
             found: Dict[int, set] = {}

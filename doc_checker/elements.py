@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -22,6 +22,7 @@ from .result import ElementResult, Evidence, IgnoredMention
 from .rules import ELEMENTS, Ruleset
 from .context import MODIFIERS_KEY, target_key
 from .sections import SECTION_GROUP
+from .spangroups import group_bounds
 from .targets import CUE_GROUP, TARGET_GROUP
 
 SPINAL, NONSPINAL, GENERIC = "SITE_SPINAL", "SITE_NONSPINAL", "SITE_GENERIC"
@@ -39,9 +40,10 @@ _EFFECT_REASON = {"allergy": "allergy", "family": "family", "historical": "histo
                   "hypothetical": "hypothetical", "excluded": "excluded_section",
                   "indication": "indication_section"}
 _WORD_RE = re.compile(r"[A-Za-z]{3,}")
+_NO_MODIFIERS: FrozenSet[str] = frozenset()
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     label: str
     start: int  # char offsets into the note
@@ -77,30 +79,35 @@ class _Note:
         self.text = note_text(doc)
         self.ruleset = ruleset
         self.layout = Layout.of(self.text)
-        self.sent_bounds: List[Tuple[int, int]] = _sentence_bounds(doc, len(self.text))
+        sent_starts, tok_start, tok_end = _token_offsets(doc)
+        self.sent_bounds: List[Tuple[int, int]] = _sentence_bounds(sent_starts, tok_start, tok_end, len(self.text))
         self._sent_starts = [b[0] for b in self.sent_bounds]
         self.sections: List[Tuple[int, int, int, Optional[str]]] = []  # title start, title end, end, category
-        headers = list(doc.spans[SECTION_GROUP]) if SECTION_GROUP in doc.spans else []
-        for i, h in enumerate(headers):
-            end = headers[i + 1].start_char if i + 1 < len(headers) else len(self.text)
-            self.sections.append((h.start_char, h.end_char, end, h.label_))
+        headers = group_bounds(doc, SECTION_GROUP)
+        for i, (h0, h1, category) in enumerate(headers):
+            end = tok_start[headers[i + 1][0]] if i + 1 < len(headers) else len(self.text)
+            self.sections.append((tok_start[h0], tok_end[h1 - 1], end, category))
         self._section_starts = [s[0] for s in self.sections]
         self.effect_regions: List[Tuple[int, int, str, int]] = []  # start, end, effect, content start
         for t0, t1, end, category in self.sections:
             effect = ruleset.section_effects.get(category)
             if effect:
                 _, region_end = self.layout.region_after_header(t1)
-                content = len(self.text[:region_end]) - len(self.text[t1:region_end].lstrip())
+                content = min(region_end, len(self.text)) - len(self.text[t1:region_end].lstrip())
                 if content < self.layout.line_at(t1).end:
                     # content on the header's own line: the section governs its first sentence
                     region_end = min(region_end, self.sent_bounds[self.sent_of(content)][1])
                 self.effect_regions.append((t0, min(region_end, end), effect, content))
         self._effect_starts = [r[0] for r in self.effect_regions]
         self.modifiers: Dict[str, List[str]] = doc.user_data.get(MODIFIERS_KEY, {})
-        spans = [(s.start, s.end, s.label_, s.start_char, s.end_char) for s in doc.spans[TARGET_GROUP]]
-        self.needle_sents: Set[int] = {self.sent_of(sp[3]) for sp in spans if sp[2] == "NEEDLE"}
-        self.mentions = [self._mention(*sp) for sp in spans]
-        self.cue_sents: Set[int] = {self.sent_of(span.start_char) for span in doc.spans[CUE_GROUP]}
+        spans = [(s, e, label, tok_start[s], tok_end[e - 1]) for s, e, label in group_bounds(doc, TARGET_GROUP)]
+        starts = [sp[3] for sp in spans]
+        sents = _index_at(self._sent_starts, starts)
+        self.needle_sents: Set[int] = {sent for sent, sp in zip(sents, spans) if sp[2] == "NEEDLE"}
+        lines = _index_at(self.layout.line_starts, starts)
+        self.mentions = [self._mention(*sp, sent, line) for sp, sent, line in zip(spans, sents, lines)]
+        cue_starts = [tok_start[s] for s, _, _ in group_bounds(doc, CUE_GROUP)]
+        self.cue_sents: Set[int] = set(_index_at(self._sent_starts, cue_starts))
 
     def sent_of(self, char: int) -> int:
         return max(0, bisect.bisect_right(self._sent_starts, char) - 1)
@@ -127,17 +134,19 @@ class _Note:
             return None
         return effect
 
-    def _mention(self, tok_start: int, tok_end: int, label: str, start: int, end: int) -> Mention:
-        line_i = self.layout.line_index(start)
+    def _mention(self, tok_start: int, tok_end: int, label: str, start: int, end: int, sent: int,
+                 line_i: int) -> Mention:
         line = self.layout.lines[line_i]
         blank = False
         field_m = line.field
         if field_m is not None and start < line.start + field_m.end():
             rest = self.text[line.start + field_m.end():line.end]
             blank = bool(self.ruleset.template_blank.match(rest))
-        mods = frozenset(self.modifiers.get(target_key(tok_start, tok_end, label), ()))
-        m = Mention(label, start, end, self.sent_of(start), line_i, self.section_of(start),
-                    self.effect_of(start), mods, blank)
+        # most targets have no modifier: skip building their key
+        mods = self.modifiers.get(target_key(tok_start, tok_end, label)) if self.modifiers else None
+        effect = self.effect_of(start) if self.effect_regions else None
+        m = Mention(label, start, end, sent, line_i, self.section_of(start),
+                    effect, frozenset(mods) if mods else _NO_MODIFIERS, blank)
         m.reason = _reason(m)
         return m
 
@@ -166,26 +175,43 @@ class _Note:
         return Evidence(text[start:end], start, end, section)
 
 
-def _sentence_bounds(doc: Doc, n_chars: int) -> List[Tuple[int, int]]:
+def _index_at(starts: List[int], chars: List[int]) -> List[int]:
+    """For each char offset, the index of the region (sentence, line) holding it: the last of
+    the sorted ``starts`` at or before it, 0 before the first. (As one bisect per mention, but
+    in one numpy call: a note has about a hundred mentions.)"""
+    if not chars:
+        return []
+    return np.maximum(np.searchsorted(starts, chars, side="right") - 1, 0).tolist()
+
+
+def _token_offsets(doc: Doc) -> Tuple[List[int], List[int], List[int]]:
+    """The sentence-start tokens, and each token's start and end char (spaCy's Span.start_char
+    and end_char of a span are its first token's start and its last token's end)."""
+    if not len(doc):
+        return [], [], []
+    arr = doc.to_array([SENT_START, IDX, LENGTH]).astype(np.int64)
+    idx = arr[:, 1]
+    return np.flatnonzero(arr[:, 0] == 1).tolist(), idx.tolist(), (idx + arr[:, 2]).tolist()
+
+
+def _sentence_bounds(starts: List[int], tok_start: List[int], tok_end: List[int],
+                     n_chars: int) -> List[Tuple[int, int]]:
     """(start char, end char) of each sentence: from sentence-start tokens to the next start,
     whitespace after the last token excluded (as spaCy's Span.end_char)."""
-    if not len(doc):
+    if not tok_start:
         return [(0, n_chars)]
-    arr = doc.to_array([SENT_START, IDX, LENGTH])
-    idx = arr[:, 1].astype(np.int64)
-    ends = idx + arr[:, 2].astype(np.int64)
-    starts = np.flatnonzero(arr[:, 0].astype(np.int64) == 1).tolist()
     if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    bounds = starts + [len(doc)]
-    return [(int(idx[a]), int(ends[b - 1])) for a, b in zip(bounds, bounds[1:])]
+        starts = [0] + starts
+    bounds = starts + [len(tok_start)]
+    return [(tok_start[a], tok_end[b - 1]) for a, b in zip(bounds, bounds[1:])]
 
 
 def _reason(m: Mention, *, indication: bool = False) -> Optional[str]:
     """Why a mention does not document this procedure, or None when it counts."""
-    for category, reason in _MODIFIER_REASON.items():
-        if category in m.modifiers and not (indication and reason == "historical"):
-            return reason
+    if m.modifiers:
+        for category, reason in _MODIFIER_REASON.items():
+            if category in m.modifiers and not (indication and reason == "historical"):
+                return reason
     if m.effect is not None:
         reason = _EFFECT_REASON[m.effect]
         if not (indication and reason == "indication_section"):

@@ -53,7 +53,8 @@ def validate_text(text: Union[str, bytes, None, InputError]) -> str:
 # A whitespace-free run this long is not prose (a pasted blob, repeated punctuation): spaCy's
 # tokenizer strips affixes from a run one character at a time, which is quadratic in its length.
 LONG_RUN_CHARS = 1000
-_LONG_RUN_RE = re.compile(r"\S{%d,}" % LONG_RUN_CHARS)
+# (?<!\S): a run is tried from its first character only, not again from each one inside it
+_LONG_RUN_RE = re.compile(r"(?<!\S)\S{%d,}" % LONG_RUN_CHARS)
 
 
 def make_doc(nlp, text: str):

@@ -26,7 +26,7 @@ def note_text(doc) -> str:
 # "Key:" at the start of a line: a field label or a section heading.
 FIELD_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'#.,-]{0,48}?)[ \t]*:(?!//)")
 BULLET_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa>]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)])[ \t]+\S")
-SENTENCE_END_RE = re.compile(r"[.!?:;][\"')\]]*[ \t]*$")
+_SENTENCE_END_CHARS = (".", "!", "?", ":", ";")
 # A line shorter than this that does not end a sentence is a heading or a field, not a wrap.
 WRAP_MIN_CHARS = 45
 FIELD_LINE_MAX_CHARS = 90
@@ -54,7 +54,9 @@ class Line:
 
     @property
     def ends_sentence(self) -> bool:
-        return bool(SENTENCE_END_RE.search(self.text))
+        r"""Sentence punctuation, then maybe closing quotes or brackets, then maybe spaces: what
+        ``[.!?:;]["')\]]*[ \t]*$`` matches, tested from the end instead of searched for."""
+        return self.text.rstrip(" \t").rstrip("\"')]").endswith(_SENTENCE_END_CHARS)
 
 
 class Layout:
@@ -79,10 +81,10 @@ class Layout:
         for raw in text.split("\n"):
             self.lines.append(Line(pos, pos + len(raw.rstrip("\r")), raw.rstrip("\r")))
             pos += len(raw) + 1
-        self._starts = [ln.start for ln in self.lines]
+        self.line_starts = [ln.start for ln in self.lines]
 
     def line_index(self, char: int) -> int:
-        return max(0, bisect.bisect_right(self._starts, char) - 1)
+        return max(0, bisect.bisect_right(self.line_starts, char) - 1)
 
     def line_at(self, char: int) -> Line:
         return self.lines[self.line_index(char)]
@@ -92,11 +94,10 @@ class Layout:
         if i + 1 >= len(self.lines):
             return False
         cur, nxt = self.lines[i], self.lines[i + 1]
-        if cur.is_blank or nxt.is_blank or cur.ends_sentence:
+        # only a long line wraps (a short one is a heading or a field): the cheap test first
+        if len(cur.text.strip()) < WRAP_MIN_CHARS or nxt.is_blank or cur.ends_sentence:
             return False
-        if nxt.field or BULLET_RE.match(nxt.text) or cur.field and len(cur.text.strip()) < WRAP_MIN_CHARS:
-            return False
-        return len(cur.text.strip()) >= WRAP_MIN_CHARS
+        return not (nxt.field or BULLET_RE.match(nxt.text))
 
     def block_end(self, i: int) -> int:
         """Char offset where the logical line starting at line i ends (following hard wraps)."""

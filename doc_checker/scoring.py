@@ -4,7 +4,7 @@ No spaCy here, so callers that bring their own NLP can score, and scoring tests 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import List, Mapping, Optional, Tuple
 
 from .profile import Profile
 

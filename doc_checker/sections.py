@@ -9,9 +9,10 @@ import re
 from typing import List, Optional
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from .matcher import FastMatcher, longest_first
+from .spangroups import set_group
 
 SECTION_GROUP = "dc_sections"
 
@@ -33,6 +34,6 @@ class Sections:
                 self.matcher.add_literal(i, rule["literal"])
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.spans[SECTION_GROUP] = [Span(doc, s, e, label=self.categories[k])
-                                    for k, s, e in longest_first(self.matcher(doc))]
+        headers = [(s, e, self.categories[k]) for k, s, e in longest_first(self.matcher(doc))]
+        set_group(doc, SECTION_GROUP, headers)
         return doc

@@ -4,17 +4,18 @@ Each rule file in ``patterns/targets/`` is a layer (guidance, needle, site, proc
 Overlapping matches are pruned longest-first *within* a layer only, so 'spinal needle' beats
 'spinal' among sites while 'hip joint' (site) and 'hip joint injection' (procedure) coexist.
 Matches go to span groups (plain data on the Doc): ``dc_targets`` for mentions ConText reads,
-``dc_cues`` for helper words (confirmation cues) it must not modify.
+``dc_cues`` for helper words (confirmation cues) it must not modify (see :mod:`.spangroups`).
 """
 
 import re
 from typing import Dict, List, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from .matcher import FastMatcher, longest_first
 from .rules import Ruleset
+from .spangroups import Bounds, set_group
 
 TARGET_GROUP = "dc_targets"
 CUE_GROUP = "dc_cues"
@@ -81,14 +82,12 @@ class TargetLayers:
         by_layer: Dict[str, List[Tuple[int, int, int]]] = {}
         for match in self.matcher(doc):
             by_layer.setdefault(self.layer_of[match[0]], []).append(match)
-        targets: List[Span] = []
-        cues: List[Span] = []
+        targets: Bounds = []
+        cues: Bounds = []
+        labels = self.labels
         for layer, matches in by_layer.items():
             sink = cues if layer in CUE_LAYERS else targets
-            for key, start, end in longest_first(matches):
-                sink.append(Span(doc, start, end, label=self.labels[key]))
-        targets.sort(key=lambda s: (s.start, s.end))
-        cues.sort(key=lambda s: (s.start, s.end))
-        doc.spans[TARGET_GROUP] = targets
-        doc.spans[CUE_GROUP] = cues
+            sink.extend([(start, end, labels[key]) for key, start, end in longest_first(matches)])
+        set_group(doc, TARGET_GROUP, targets)
+        set_group(doc, CUE_GROUP, cues)
         return doc

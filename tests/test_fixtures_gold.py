@@ -1,7 +1,5 @@
 """The fixture evaluation: per-element F1 and verdict accuracy on notes with known answers."""
-from pathlib import Path
 
-import pytest
 
 from doc_checker.evaluate import evaluate
 from doc_checker.rules import ELEMENTS

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys

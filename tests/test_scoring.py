@@ -9,7 +9,6 @@ QUERIES = {e: {"query": f"q-{e}"} for e in ELEMENTS}
 
 
 def test_scoring_does_not_import_spacy():
-    import importlib
     import subprocess
 
     code = "import sys, doc_checker.scoring; print('spacy' in sys.modules)"

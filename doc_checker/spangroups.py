@@ -1,0 +1,42 @@
+"""Span groups written once for users, read back by the checker's components as plain tuples.
+
+Every Span read from a ``doc.spans`` group is a new Python object built from Token objects
+(about a microsecond each, and a note has about a hundred targets), and the targets are read by
+three later steps. So the component that writes a group also keeps its ``(start, end, label)``
+tuples in ``doc.user_data``; readers take those and rebuild them from the group only when they
+are missing or the group was changed since (a Doc built by another pipeline, or edited).
+"""
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import List, Tuple
+
+from spacy.tokens import Doc, Span
+
+Bounds = List[Tuple[int, int, str]]  # (start token, end token, label), sorted by (start, end)
+_START_END = itemgetter(0, 1)
+
+
+def _key(name: str) -> str:
+    return f"{name}:bounds"
+
+
+def set_group(doc: Doc, name: str, bounds: Bounds) -> None:
+    """Set span group ``name`` from ``bounds`` and keep the tuples beside it. ``bounds`` is
+    sorted in place by (start, end), stably: spans with the same bounds keep their order."""
+    bounds.sort(key=_START_END)
+    # each distinct label interned once (a Span given a str label interns it itself, every time)
+    ids = {label: doc.vocab.strings.add(label) for label in {b[2] for b in bounds}}
+    doc.spans[name] = [Span(doc, start, end, ids[label]) for start, end, label in bounds]
+    doc.user_data[_key(name)] = bounds
+
+
+def group_bounds(doc: Doc, name: str) -> Bounds:
+    """The (start, end, label) tuples of span group ``name`` (empty when there is none)."""
+    if name not in doc.spans:
+        return []
+    group = doc.spans[name]
+    bounds = doc.user_data.get(_key(name))
+    if bounds is None or len(bounds) != len(group):
+        bounds = [(span.start, span.end, span.label_) for span in group]
+    return bounds
