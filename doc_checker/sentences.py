@@ -13,7 +13,7 @@ import numpy as np
 from spacy.attrs import IDX, SENT_START
 from spacy.tokens import Doc
 
-from .layout import Layout, note_text
+from .layout import Layout, layout_of, note_text
 
 MAX_SENTENCE_TOKENS = 400
 
@@ -54,7 +54,7 @@ class LineSentenceSplitter:
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        starts = sentence_starts(note_text(doc))
+        starts = sentence_starts(note_text(doc), layout_of(doc))
         self.set_starts(doc, starts)
         return doc
 
