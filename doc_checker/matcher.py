@@ -474,11 +474,51 @@ def _union(regexes: Sequence["re.Pattern[str]"]) -> Optional["re.Pattern[str]"]:
         body = rx.pattern[m.end():] if m else rx.pattern
         if "(?" in body and re.search(r"\(\?[aiLmsux]+[):]", body):
             return None
-        parts.append(f"(?:{body})")
+        parts.append(body)
     try:
-        return re.compile("|".join(parts), flags)
+        return re.compile(_factored(parts), flags)
     except re.error:
         return None
+
+
+def _factored(bodies: Sequence[str]) -> str:
+    """``(?:b1)|(?:b2)|...`` with the leading elements most bodies share written once,
+    ``P(?:(?:r1)|(?:r2))|(?:b3)``: the regex engine then tests the shared start (an anchor, a
+    lookbehind, leading blanks) once per position instead of once per rule. Matching backtracks
+    into P, so this matches exactly where the plain alternation does; a body joins the group
+    only when its parsed pattern is P's followed by its rest's."""
+    plain = "|".join(f"(?:{b})" for b in bodies)
+    counts: Dict[str, int] = {}
+    for body in set(bodies):
+        for length in range(2, min(len(body) - 1, 300) + 1):
+            if body[length - 1] in ")*?+}]" and body[length - 2] != "\\":  # where an element can end
+                counts[body[:length]] = counts.get(body[:length], 0) + 1
+    candidates = sorted(((n - 1) * len(prefix), prefix) for prefix, n in counts.items() if n >= 2)
+    for _, prefix in reversed(candidates[-50:]):
+        group = [b for b in bodies if b.startswith(prefix) and _splits_at(b, len(prefix))]
+        if len(group) >= 2:
+            rest = [b for b in bodies if b not in group]
+            shared = f"{prefix}(?:{'|'.join(f'(?:{b[len(prefix):]})' for b in group)})"
+            return "|".join([shared] + [f"(?:{b})" for b in rest])
+    return plain
+
+
+def _splits_at(body: str, i: int) -> bool:
+    """Whether ``body`` parses as the pattern ``body[:i]`` followed by the pattern ``body[i:]``."""
+    try:
+        whole, head, tail = (_sre_parse.parse(x) for x in (body, body[:i], body[i:]))
+    except Exception:  # noqa: BLE001 - not a split point (unbalanced, a dangling quantifier ...)
+        return False
+    return _shape(whole) == _shape(head) + _shape(tail)
+
+
+def _shape(node: Any) -> Any:
+    """A parsed regex as nested lists and tuples (the parser's SubPattern compares by identity)."""
+    if isinstance(node, _sre_parse.SubPattern):
+        return [_shape(item) for item in node.data]
+    if isinstance(node, (list, tuple)):
+        return type(node)(_shape(item) for item in node)
+    return node
 
 
 @dataclass(frozen=True)

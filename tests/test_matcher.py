@@ -117,3 +117,26 @@ def test_longest_first_compiled_and_python_agree(monkeypatch, raw):
     assert compiled == python
     taken = [i for _, s, e in compiled for i in range(s, e)]
     assert len(taken) == len(set(taken))  # never overlapping
+
+
+PREFIXES = [r"(?:^|(?<=[.;] ))[ \t]*", r"(?:^|(?<=[.;] ))", r"[ \t]*(?:[-*][ \t]*)?", r"(a|b)", ""]
+RESTS = [r"indications?[ \t]*:", r"(?:past[ \t]+)?history\n", r"plan", r"a+b?", r"(?:dose|fluoro(?:scopy)?)[ \t]*(?::|\n)",
+         r"b{1,2}", r"\1x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PREFIXES), st.sampled_from(RESTS)), min_size=1, max_size=6),
+       st.text(alphabet="ab .;:\n\tindcatospl-*hryfu", max_size=60))
+def test_factored_union_matches_where_the_plain_union_does(rules, text):
+    """The sections prefilter writes the shared start of the header rules once; it must accept
+    exactly the positions where some rule matches."""
+    import re
+
+    bodies = [p + r for p, r in rules]
+    try:
+        plain = re.compile("|".join(f"(?:{b})" for b in bodies), re.I | re.M)
+    except re.error:
+        return  # e.g. a back-reference without its group
+    factored = re.compile(matcher._factored(bodies), re.I | re.M)
+    for pos in range(len(text) + 1):
+        assert bool(plain.match(text, pos)) == bool(factored.match(text, pos)), (bodies, text, pos)
