@@ -14,6 +14,7 @@ import bisect
 import json
 import os
 import re
+import weakref
 
 try:  # Python 3.11+
     from re import _constants as _sre  # type: ignore[attr-defined]
@@ -104,8 +105,8 @@ class PredicateTable:
         self._bits = np.zeros((256, 1), dtype=np.uint64)  # the same, as a bitset per row
         self._last_doc: Optional[Doc] = None
         self._last_state: Optional["DocState"] = None
-        self._rows_doc: Optional[Doc] = None
-        self._rows: Optional[np.ndarray] = None
+        # each doc's rows, kept while the doc lives (targets and ConText ask for them in turn)
+        self._rows_by_doc: "weakref.WeakKeyDictionary[Doc, np.ndarray]" = weakref.WeakKeyDictionary()
 
     @property
     def n_predicates(self) -> int:
@@ -135,7 +136,7 @@ class PredicateTable:
             test = _value_test(value)
             parts.append((getter, test))
         pid = len(self._tests)
-        self._last_doc = self._last_state = self._rows_doc = self._rows = None
+        self._last_doc = self._last_state = None
         if (pid >> 6) >= self._bits.shape[1]:
             wider = np.zeros((self._bits.shape[0], (pid >> 6) + 1), dtype=np.uint64)
             wider[:, : self._bits.shape[1]] = self._bits
@@ -190,17 +191,17 @@ class PredicateTable:
         return row
 
     def rows(self, doc: Doc) -> np.ndarray:
-        """The lexeme row of each token (int32), for the compiled core; new lexemes get a row.
-        The last doc's rows are kept: every matcher of the pipeline asks for them in turn."""
-        if doc is self._rows_doc and self._rows is not None and len(self._rows) == len(doc):
-            return self._rows
+        """The lexeme row of each token (int32), for the compiled core; new lexemes get a row."""
+        rows = self._rows_by_doc.get(doc)
+        if rows is not None and len(rows) == len(doc):
+            return rows
         orths = np.ascontiguousarray(doc.to_array(ORTH), dtype=np.uint64)
         rows = _matchcore.rows_of(orths, self._row_of)
         for i in np.flatnonzero(rows < 0).tolist():
             orth = int(orths[i])
             row = self._row_of.get(orth)
             rows[i] = self._row(orth) if row is None else row
-        self._rows_doc, self._rows = doc, rows
+        self._rows_by_doc[doc] = rows
         return rows
 
     def state(self, doc: Doc) -> "DocState":
