@@ -9,9 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 import weakref
-from dataclasses import dataclass
-from functools import cached_property
-from typing import List, Optional
+from typing import Any, List, Optional
 
 TEXT_KEY = "dc_text"
 
@@ -45,20 +43,35 @@ WRAP_MIN_CHARS = 45
 FIELD_LINE_MAX_CHARS = 90
 
 
-@dataclass(frozen=True, eq=False)
+_UNSET = object()
+
+
 class Line:
-    start: int  # char offset of the first character of the line
-    end: int  # char offset of the line end (excluding the newline)
-    text: str
+    """One line of a note (without its newline); read-only by convention. A plain class with
+    slots, not a dataclass: a note has dozens of lines and a frozen dataclass is slow to build."""
+
+    __slots__ = ("start", "end", "text", "_field")
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start  # char offset of the first character of the line
+        self.end = end  # char offset of the line end (excluding the newline)
+        self.text = text
+        self._field: Any = _UNSET
+
+    def __repr__(self) -> str:
+        return f"Line(start={self.start}, end={self.end})"
 
     @property
     def is_blank(self) -> bool:
         return not self.text.strip()
 
-    @cached_property
+    @property
     def field(self) -> Optional[re.Match]:
-        """The 'Key:' label at the start of the line, if any."""
-        return FIELD_RE.match(self.text)
+        """The 'Key:' label at the start of the line, if any (computed once)."""
+        found = self._field
+        if found is _UNSET:
+            found = self._field = FIELD_RE.match(self.text)
+        return found
 
     @property
     def is_field_line(self) -> bool:
