@@ -280,15 +280,20 @@ def _quantifier(op: Optional[str], where: str) -> Tuple[int, Optional[int]]:
 class FastMatcher:
     """Matches token patterns, phrase literals and text regexes; returns (key, start, end)."""
 
-    def __init__(self, nlp: Language, regex_starts: Optional["re.Pattern[str]"] = None) -> None:
-        """``regex_starts``: where text regexes can match (tried only at its match positions,
-        with ``match`` instead of a scan of the whole text); None scans the whole text."""
+    def __init__(self, nlp: Language, regex_starts: Optional["re.Pattern[str]"] = None,
+                 regex_after: Optional["re.Pattern[str]"] = None) -> None:
+        """Where text regexes can match (they are tried only there, with ``match`` instead of a
+        scan of the whole text): ``regex_starts``' match positions, or the text start and the
+        ends of ``regex_after``'s matches (one scan finds those where some rule matches);
+        neither: the whole text is scanned."""
         self.table = PredicateTable.of(nlp)
         self.regex_starts = regex_starts
+        self.regex_after = regex_after
         self.make_doc = nlp.make_doc
         self._patterns: List[Tuple[int, Tuple[_Element, ...], Optional[_Plan]]] = []
         self._regexes: List[Tuple[int, "re.Pattern[str]"]] = []
         self._any_regex: Optional["re.Pattern[str]"] = None
+        self._after_scan: Optional["re.Pattern[str]"] = None  # regex_after, then some rule
         self._compiled: Any = None  # _matchcore.Patterns, built at the first doc
 
     def __len__(self) -> int:
@@ -323,6 +328,8 @@ class FastMatcher:
     def add_regex(self, key: int, regex: str) -> None:
         self._regexes.append((key, re.compile(regex, re.IGNORECASE)))
         self._any_regex = _union([rx for _, rx in self._regexes])
+        if self.regex_after is not None and self._any_regex is not None:
+            self._after_scan = _followed_by(self.regex_after, self._any_regex)
 
     def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
         n = len(doc)
@@ -361,8 +368,18 @@ class FastMatcher:
                             out.append((key, start, end))
         if self._regexes:
             text = note_text(doc)
-            if self.regex_starts is None:
+            if self._after_scan is not None:
+                starts_at = [m.end() for m in self._after_scan.finditer(text)]
+                if self._any_regex.match(text):
+                    starts_at.insert(0, 0)
+                found = [(key, m) for key, rx in self._regexes for p in starts_at
+                         for m in (rx.match(text, p),) if m is not None]
+            elif self.regex_starts is None and self.regex_after is None:
                 found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
+            elif self.regex_starts is None:  # regex_after, but the rules' flags defeat the one-scan
+                starts_at = [0] + [m.end() for m in self.regex_after.finditer(text)]
+                found = [(key, m) for key, rx in self._regexes for p in starts_at
+                         for m in (rx.match(text, p),) if m is not None]
             else:
                 starts_at = sorted({m.start() for m in self.regex_starts.finditer(text)})
                 if self._any_regex is not None:  # one quick test before trying each rule
@@ -478,6 +495,33 @@ def _union(regexes: Sequence["re.Pattern[str]"]) -> Optional["re.Pattern[str]"]:
         parts.append(body)
     try:
         return re.compile(_factored(parts), flags)
+    except re.error:
+        return None
+
+
+_FLAG_LETTERS = (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL))
+
+
+def _scoped(rx: "re.Pattern[str]") -> Optional[str]:
+    """``rx`` as a group keeping its own i/m/s flags inside another regex; None if it cannot."""
+    m = _INLINE_FLAGS.match(rx.pattern)
+    body = rx.pattern[m.end():] if m else rx.pattern
+    if rx.flags & re.VERBOSE or re.search(r"\(\?[aiLmsux]+[):]", body):
+        return None
+    on = "".join(letter for letter, bit in _FLAG_LETTERS if rx.flags & bit)
+    off = "".join(letter for letter, bit in _FLAG_LETTERS if not rx.flags & bit)
+    return f"(?{on}-{off}:{body})" if off else f"(?{on}:{body})"
+
+
+def _followed_by(after: "re.Pattern[str]", union: "re.Pattern[str]") -> Optional["re.Pattern[str]"]:
+    """``after`` when some rule (``union``) matches right after it, as one regex: ``finditer``
+    then finds, in one scan of the text, the ends of ``after``'s matches where a rule can start
+    (the regex engine skips quickly to the characters ``after`` can start with)."""
+    head, tail = _scoped(after), _scoped(union)
+    if head is None or tail is None:
+        return None
+    try:
+        return re.compile(f"{head}(?={tail})")
     except re.error:
         return None
 

@@ -33,7 +33,8 @@ def make_sentence_splitter(nlp: Language, name: str) -> LineSentenceSplitter:
 @Language.factory("doc_checker_sections", assigns=["doc.spans"], default_config={"patterns_dir": None})
 def make_sections(nlp: Language, name: str, patterns_dir: Optional[str]) -> Sections:
     ruleset = load_ruleset(patterns_dir)
-    return Sections(nlp, name, rules=ruleset.sections, header_start=ruleset.header_start)
+    return Sections(nlp, name, rules=ruleset.sections, header_start=ruleset.header_start,
+                    header_after=ruleset.header_after)
 
 
 @Language.factory("doc_checker_targets", assigns=["doc.spans"], default_config={"patterns_dir": None})

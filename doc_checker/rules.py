@@ -63,6 +63,8 @@ class Ruleset:
     template_blank: "re.Pattern[str]"
     findings: Dict[str, Dict[str, str]] = field(default_factory=dict)
     sources: Dict[str, str] = field(default_factory=dict)
+    # where a header can begin: at the note start and right after a match (faster than header_start)
+    header_after: Optional["re.Pattern[str]"] = None
 
 
 def _read_json(path: Path) -> Any:
@@ -156,7 +158,8 @@ def _load_context(directory: Path) -> List[Dict[str, Any]]:
     return rules
 
 
-def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str], Optional["re.Pattern[str]"]]:
+def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str], Optional["re.Pattern[str]"],
+                                             Optional["re.Pattern[str]"]]:
     path = directory / "sections.json"
     data, rules = _load_list(path, "section_rules", _SECTION_KEYS)
     effects = data.get("section_effects", {})
@@ -165,16 +168,24 @@ def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str
     for category, effect in effects.items():
         if effect not in _SECTION_EFFECTS:
             raise RulesError(f"{path}: section_effects[{category!r}]: {effect!r} is not one of {sorted(_SECTION_EFFECTS)}")
-    unknown = set(data) - {"comment", "section_effects", "section_rules", "header_start"}
+    unknown = set(data) - {"comment", "section_effects", "section_rules", "header_start", "header_after"}
     if unknown:
         raise RulesError(f"{path}: unknown top-level key(s) {sorted(unknown)}")
-    header_start = None
-    if data.get("header_start") is not None:
-        try:
-            header_start = re.compile(data["header_start"])
-        except (re.error, TypeError) as exc:
-            raise RulesError(f"{path}: header_start: invalid regex: {exc}") from None
-    return rules, dict(effects), header_start
+    header_start, header_after = (_optional_regex(path, data, key) for key in ("header_start", "header_after"))
+    if header_start is not None and header_after is not None:
+        raise RulesError(f"{path}: give 'header_start' or 'header_after', not both")
+    if header_after is not None and header_after.match("") is not None:
+        raise RulesError(f"{path}: header_after must not match the empty string (it marks what a header follows)")
+    return rules, dict(effects), header_start, header_after
+
+
+def _optional_regex(path: Path, data: Dict[str, Any], key: str) -> Optional["re.Pattern[str]"]:
+    if data.get(key) is None:
+        return None
+    try:
+        return re.compile(data[key])
+    except (re.error, TypeError) as exc:
+        raise RulesError(f"{path}: {key}: invalid regex: {exc}") from None
 
 
 def _load_abbreviations(directory: Path) -> List[Dict[str, Any]]:
@@ -228,7 +239,7 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
     version = meta.get("version") if isinstance(meta, dict) else None
     if not isinstance(version, str) or not version:
         raise RulesError(f"{root / 'ruleset.json'}: needs a 'version' string")
-    sections, effects, header_start = _load_sections(root)
+    sections, effects, header_start, header_after = _load_sections(root)
     elements, blank, findings = _load_elements(root)
     return Ruleset(
         version=version,
@@ -236,6 +247,7 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         sections=sections,
         section_effects=effects,
         header_start=header_start,
+        header_after=header_after,
         target_layers=_load_targets(root),
         context_rules=_load_context(root),
         abbreviations=_load_abbreviations(root),

@@ -19,10 +19,11 @@ SECTION_GROUP = "dc_sections"
 
 class Sections:
     def __init__(self, nlp: Language, name: str = "doc_checker_sections", *, rules: List[dict],
-                 header_start: Optional["re.Pattern[str]"] = None) -> None:
+                 header_start: Optional["re.Pattern[str]"] = None,
+                 header_after: Optional["re.Pattern[str]"] = None) -> None:
         self.name = name
         self.categories: List[str] = []
-        self.matcher = FastMatcher(nlp, regex_starts=header_start)
+        self.matcher = FastMatcher(nlp, regex_starts=header_start, regex_after=header_after)
         for i, rule in enumerate(rules):
             self.categories.append(rule["category"])
             pattern = rule.get("pattern")

@@ -65,3 +65,33 @@ def test_custom_patterns_directory_is_used(patterns):
     path.write_text(json.dumps({"version": "custom-1"}))
     checker = Checker(patterns=patterns)
     assert checker.check("Under fluoroscopy a needle entered the left hip joint.").ruleset_version == "custom-1"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"header_start": "(?m)^"}, "not both"),
+    ({"header_after": "\\n?"}, "must not match the empty string"),
+    ({"header_after": "[.;"}, "header_after: invalid regex"),
+])
+def test_header_position_rules_are_checked(patterns, change, message):
+    path = patterns / "sections.json"
+    data = json.loads(path.read_text())
+    data.update(change)
+    path.write_text(json.dumps(data))
+    with pytest.raises(RulesError, match=message):
+        load_ruleset(patterns)
+
+
+def test_header_start_and_header_after_find_the_same_sections(patterns, checker):
+    """The shipped 'header_after' (a line break, '. ' or '; ') and the zero-width 'header_start'
+    it replaced give the same results on every fixture note."""
+    from pathlib import Path
+
+    path = patterns / "sections.json"
+    data = json.loads(path.read_text())
+    assert data.pop("header_after") == "\\n|[.;] "
+    data["header_start"] = "(?m)^|(?<=[.;] )"
+    path.write_text(json.dumps(data))
+    old = Checker(patterns=patterns)
+    notes = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(Path(__file__).parent.parent.glob("fixtures/notes/*.txt"))]
+    notes += [("one-line", "Indication: pain. Procedure: hip injection; Findings: fine.\nPlan: none")]
+    assert [r.to_dict() for r in old.check_many(notes)] == [r.to_dict() for r in checker.check_many(notes)]
