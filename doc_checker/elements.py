@@ -43,18 +43,29 @@ _WORD_RE = re.compile(r"[A-Za-z]{3,}")
 _NO_MODIFIERS: FrozenSet[str] = frozenset()
 
 
-@dataclass(slots=True)
 class Mention:
-    label: str
-    start: int  # char offsets into the note
-    end: int
-    sent: int  # sentence index
-    line: int
-    section: Optional[str]
-    effect: Optional[str]
-    modifiers: FrozenSet[str]
-    template_blank: bool = False
-    reason: Optional[str] = None  # why it does not document this procedure (None: it counts)
+    """One target mention, as the element logic reads it. (A plain class, not a dataclass: a
+    note has about a hundred mentions, and this __init__ is compiled with the module.)"""
+
+    __slots__ = ("label", "start", "end", "sent", "line", "section", "effect", "modifiers", "template_blank",
+                 "reason")
+
+    def __init__(self, label: str, start: int, end: int, sent: int, line: int, section: Optional[str],
+                 effect: Optional[str], modifiers: FrozenSet[str], template_blank: bool = False,
+                 reason: Optional[str] = None) -> None:
+        self.label = label
+        self.start = start  # char offsets into the note
+        self.end = end
+        self.sent = sent  # sentence index
+        self.line = line
+        self.section = section
+        self.effect = effect
+        self.modifiers = modifiers
+        self.template_blank = template_blank
+        self.reason = reason  # why it does not document this procedure (None: it counts)
+
+    def __repr__(self) -> str:
+        return f"Mention({self.label}, {self.start}:{self.end}, reason={self.reason})"
 
 
 @dataclass
@@ -153,6 +164,11 @@ class _Note:
     # evidence ---------------------------------------------------------------------------
     def evidence(self, m: Mention) -> Evidence:
         """The sentence holding the mention (trimmed, at most EVIDENCE_MAX_CHARS around it)."""
+        start, end = self.evidence_bounds(m)
+        return Evidence(self.text[start:end], start, end, m.section)
+
+    def evidence_bounds(self, m: Mention) -> Tuple[int, int]:
+        """Where :meth:`evidence` starts and ends (without building it)."""
         s0, s1 = self.sent_bounds[m.sent]
         s0, s1 = min(s0, m.start), max(s1, m.end)
         i = bisect.bisect_right(self._section_starts, m.start) - 1
@@ -161,18 +177,23 @@ class _Note:
         if s1 - s0 > EVIDENCE_MAX_CHARS:
             pad = max(0, (EVIDENCE_MAX_CHARS - (m.end - m.start)) // 2)
             s0, s1 = max(s0, m.start - pad), min(s1, m.end + pad)
-        return self.span(s0, s1, m.section)
+        return self.trimmed(s0, s1)
 
     def span_evidence(self, m: Mention) -> Evidence:
         return self.span(m.start, m.end, m.section)
 
     def span(self, start: int, end: int, section: Optional[str]) -> Evidence:
+        start, end = self.trimmed(start, end)
+        return Evidence(self.text[start:end], start, end, section)
+
+    def trimmed(self, start: int, end: int) -> Tuple[int, int]:
+        """``start:end`` without the whitespace at either end."""
         text = self.text
         while start < end and text[start].isspace():
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
-        return Evidence(text[start:end], start, end, section)
+        return start, end
 
 
 def _index_at(starts: List[int], chars: List[int]) -> List[int]:
@@ -229,12 +250,20 @@ def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[T
             evidence: Optional[List[Evidence]] = None, span_only: bool = False) -> ElementResult:
     if counted or evidence:
         ev = evidence if evidence is not None else []
+        # one evidence per passage: a passage overlapping one listed already is skipped
+        listed = sorted((e.start, e.end) for e in ev)
+        starts, ends = [s for s, _ in listed], [e for _, e in listed]
         for m in counted:
             if len(ev) >= MAX_LISTED:
                 break
-            e = note.span_evidence(m) if span_only else note.evidence(m)
-            if not any(e.start < x.end and x.start < e.end for x in ev):  # one evidence per passage
-                ev.append(e)
+            start, end = note.trimmed(m.start, m.end) if span_only else note.evidence_bounds(m)
+            i = bisect.bisect_left(starts, end)  # the listed passages starting before this one ends
+            if i and max(ends[:i]) > start:
+                continue
+            ev.append(Evidence(note.text[start:end], start, end, m.section))
+            j = bisect.bisect_left(starts, start)
+            starts.insert(j, start)
+            ends.insert(j, end)
         status = "present"
     else:
         ev = []
