@@ -71,15 +71,20 @@ cdef class Patterns:
 
 
 def rows_of(const uint64_t[::1] orths, dict row_of):
-    """Lexeme rows of a doc's tokens (``row_of``: orth -> row); -1 where a lexeme is new."""
-    cdef Py_ssize_t i, n = orths.shape[0]
+    """Lexeme rows of a doc's tokens (``row_of``: orth -> row), -1 where a lexeme is new; and
+    how many are new."""
+    cdef Py_ssize_t i, n = orths.shape[0], missing = 0
     out = np.empty(n, dtype=np.int32)
     cdef int32_t[::1] rows = out
     cdef object row
     for i in range(n):
         row = row_of.get(orths[i])
-        rows[i] = -1 if row is None else <int32_t>row
-    return out
+        if row is None:
+            rows[i] = -1
+            missing += 1
+        else:
+            rows[i] = <int32_t>row
+    return out, missing
 
 
 cdef inline bint _holds(const uint64_t[:, ::1] bits, const int32_t[::1] rows, int32_t pred, int64_t pos) nogil:

@@ -196,8 +196,8 @@ class PredicateTable:
         if rows is not None and len(rows) == len(doc):
             return rows
         orths = np.ascontiguousarray(doc.to_array(ORTH), dtype=np.uint64)
-        rows = _matchcore.rows_of(orths, self._row_of)
-        for i in np.flatnonzero(rows < 0).tolist():
+        rows, missing = _matchcore.rows_of(orths, self._row_of)
+        for i in np.flatnonzero(rows < 0).tolist() if missing else ():
             orth = int(orths[i])
             row = self._row_of.get(orth)
             rows[i] = self._row(orth) if row is None else row
