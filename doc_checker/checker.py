@@ -145,29 +145,25 @@ class Checker:
                 good.append((k, validate_text(item.text)))
             except InputError as exc:
                 out[k] = ErrorRecord(item.note_id, exc.code, exc.message, position=item.position, meta=item.meta)
-        # each result is built as soon as its Doc leaves the pipeline, while the note's layout
-        # (Layout.of) is still cached from the sentence splitter
-        done = 0
         try:
-            for doc in self.nlp.pipe([self._make_doc(t) for _, t in good]):
-                k = good[done][0]
-                out[k] = self._outcome(doc, chunk[k], keep_text)
-                done += 1
-        except Exception:  # one note broke the batch: redo the rest one by one
-            for k, t in good[done:]:
+            docs = list(self.nlp.pipe([self._make_doc(t) for _, t in good]))
+        except Exception:  # one note broke the batch: redo one by one
+            docs = []
+            for k, t in good:
                 try:
-                    doc = self.nlp(self._make_doc(t))
+                    docs.append(self.nlp(self._make_doc(t)))
                 except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
                     out[k] = _internal_error(chunk[k], "pipeline", exc)
-                    continue
-                out[k] = self._outcome(doc, chunk[k], keep_text)
+                    docs.append(None)
+        for (k, _), doc in zip(good, docs):
+            if doc is None:
+                continue
+            item = chunk[k]
+            try:
+                out[k] = self._result(doc, item.note_id, item.meta, item.codes, keep_text)
+            except Exception as exc:  # noqa: BLE001
+                out[k] = _internal_error(item, "element logic", exc)
         return out  # type: ignore[return-value]
-
-    def _outcome(self, doc, item: _Item, keep_text: bool) -> Outcome:
-        try:
-            return self._result(doc, item.note_id, item.meta, item.codes, keep_text)
-        except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
-            return _internal_error(item, "element logic", exc)
 
     def _check_parallel(self, items: Iterator[_Item], batch_size: int, n_process: int,
                         keep_text: bool) -> Iterator[Outcome]:
