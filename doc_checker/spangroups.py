@@ -3,8 +3,10 @@
 Every Span read from a ``doc.spans`` group is a new Python object built from Token objects
 (about a microsecond each, and a note has about a hundred targets), and the targets are read by
 three later steps. So the component that writes a group also keeps its ``(start, end, label)``
-tuples in ``doc.user_data``; readers take those and rebuild them from the group only when they
-are missing or the group was changed since (a Doc built by another pipeline, or edited).
+tuples in ``doc.user_data``; readers take those, and rebuild them from the group only when they
+are missing or do not count as many spans (a Doc from another pipeline, or a group replaced or
+extended since). Code that changes a group between the checker's components should do it with
+:func:`set_group`.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ def set_group(doc: Doc, name: str, bounds: Bounds) -> None:
 
 
 def group_bounds(doc: Doc, name: str) -> Bounds:
-    """The (start, end, label) tuples of span group ``name`` (empty when there is none)."""
+    """The (start, end, label) tuples of span group ``name`` (empty when there is none).
+    The list may be the one kept on the Doc: copy it before changing it."""
     if name not in doc.spans:
         return []
     group = doc.spans[name]
