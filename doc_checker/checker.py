@@ -63,6 +63,21 @@ class Checker:
         self._primer = ChunkCachePrimer(self.nlp.tokenizer)
         self._base_strings = len(self.nlp.vocab.strings)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
+        self._pools: Dict[int, ProcessPoolExecutor] = {}  # n_process -> its worker pool, kept
+
+    # worker pools ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the worker processes that ``check_many(n_process > 1)`` started (they are kept
+        for the next call, which then starts at once). Also done on exit; idempotent."""
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "Checker":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
 
     @property
     def ruleset_version(self) -> str:
@@ -187,25 +202,33 @@ class Checker:
         global _PARENT
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        _PARENT = self  # a forked worker inherits this built pipeline instead of building its own
+        pool = self._pools.get(n_process)
+        if pool is None or getattr(pool, "_broken", False):
+            # the workers start at the first submit and are kept for later calls (close() ends them)
+            _PARENT = self  # a forked worker inherits this built pipeline instead of building its own
+            pool = self._pools[n_process] = ProcessPoolExecutor(
+                max_workers=n_process - 1, mp_context=context, initializer=_init_worker,
+                initargs=(self._profile_arg, self._patterns_arg))
         frozen = context.get_start_method() == "fork"
         if frozen:
             gc.freeze()  # keep the collector off the inherited heap: no copy-on-write page copies
         try:
-            yield from self._run_pool(context, items, batch_size, n_process, keep_text)
+            yield from self._run_pool(pool, items, batch_size, n_process, keep_text)
         finally:
             if frozen:
                 gc.unfreeze()  # the workers are forked by now; let this process collect again
 
-    def _run_pool(self, context, items: Iterator[_Item], batch_size: int, n_process: int,
+    def _run_pool(self, pool: ProcessPoolExecutor, items: Iterator[_Item], batch_size: int, n_process: int,
                   keep_text: bool) -> Iterator[Outcome]:
-        workers = n_process - 1
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(self._profile_arg, self._patterns_arg)) as pool:
-            pending: deque = deque()  # Futures (workers' chunks) and lists (this process's chunks)
-            max_pending = 2 * n_process
-            number = 0
-            exhausted = False
+        """Every n_process-th chunk is this process's, the others go to the workers. Results are
+        yielded in input order; while the next one is still with a worker, this process checks
+        one of its own later chunks, or takes back a chunk no worker has started, rather than
+        wait (so neither side idles while work remains)."""
+        pending: deque = deque()  # in input order: _OwnChunk and _WorkerChunk
+        max_pending = 4 * n_process
+        number = 0
+        exhausted = False
+        try:
             while True:
                 while not exhausted and len(pending) < max_pending:
                     chunk = list(islice(items, batch_size))
@@ -213,17 +236,64 @@ class Checker:
                         exhausted = True
                         break
                     if number % n_process == 0:
-                        pending.append(chunk)  # checked here when its turn comes
+                        pending.append(_OwnChunk(chunk))
                     else:
-                        pending.append(pool.submit(_worker_check, chunk, keep_text))
+                        pending.append(_WorkerChunk(chunk, pool.submit(_worker_check, chunk, keep_text)))
                     number += 1
                 if not pending:
                     return
-                head = pending.popleft()
-                if isinstance(head, list):
-                    yield from self._check_chunk(head, keep_text)
-                else:
-                    yield from head.result()
+                head = pending[0]
+                if isinstance(head, _OwnChunk) or head.future.done():
+                    pending.popleft()
+                    yield from (head.check(self, keep_text) if isinstance(head, _OwnChunk) else head.future.result())
+                    continue
+                if not self._work_ahead(pending, keep_text):
+                    pending.popleft()
+                    yield from head.future.result()
+        finally:  # the caller stopped early, or an error: the kept workers drop what is queued
+            for p in pending:
+                if isinstance(p, _WorkerChunk):
+                    p.future.cancel()
+
+    def _work_ahead(self, pending: deque, keep_text: bool) -> bool:
+        """Check one later chunk now (kept until its turn): one of this process's, else the last
+        one still queued for a worker (taken back). False when there is none."""
+        for p in pending:
+            if isinstance(p, _OwnChunk) and p.outcomes is None:
+                p.check(self, keep_text)
+                return True
+        for i in range(len(pending) - 1, 0, -1):
+            p = pending[i]
+            if isinstance(p, _WorkerChunk) and p.future.cancel():  # no worker has started it
+                pending[i] = _OwnChunk(p.chunk)
+                pending[i].check(self, keep_text)
+                return True
+        return False
+
+
+class _WorkerChunk:
+    """A chunk sent to a worker process (kept, to be taken back if no worker starts it)."""
+
+    __slots__ = ("chunk", "future")
+
+    def __init__(self, chunk: List[_Item], future: Any) -> None:
+        self.chunk = chunk
+        self.future = future
+
+
+class _OwnChunk:
+    """A chunk the parent process checks itself, possibly before its turn to be yielded."""
+
+    __slots__ = ("chunk", "outcomes")
+
+    def __init__(self, chunk: List[_Item]) -> None:
+        self.chunk = chunk
+        self.outcomes: Optional[List[Outcome]] = None
+
+    def check(self, checker: "Checker", keep_text: bool) -> List[Outcome]:
+        if self.outcomes is None:
+            self.outcomes = checker._check_chunk(self.chunk, keep_text)
+        return self.outcomes
 
 
 @contextmanager

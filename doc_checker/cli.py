@@ -198,7 +198,7 @@ def cmd_check(args) -> int:
                 raise _Stop
 
     stopped = False
-    with _output(args.output, resume=args.resume) as fh:
+    with checker, _output(args.output, resume=args.resume) as fh:  # the checker's workers end here
         try:
             write_outcomes(args.format, counted(outcomes), fh, keep_order=args.keep_order, group_by=args.group_by)
         except _Stop:
@@ -257,9 +257,9 @@ def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_gold_file
 
     gold = _existing_file(args.gold)
-    checker = _checker(args)
     try:
-        ev = evaluate_gold_file(checker, gold)
+        with _checker(args) as checker:
+            ev = evaluate_gold_file(checker, gold)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.as_json:

@@ -46,6 +46,24 @@ def test_two_processes_give_identical_results(checker):
     assert one == two
 
 
+def test_worker_pool_is_kept_between_calls_and_closed_on_request():
+    """check_many(n_process=2) keeps its worker for the next call (no fork per call); close()
+    and the context manager end it. Stopping a run early leaves nothing running."""
+    from doc_checker import Checker
+
+    notes = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((FIXTURES / "notes").glob("*.txt"))[:40]]
+    with Checker() as checker:
+        first = [o.to_dict() for o in checker.check_many(notes, batch_size=3, n_process=2)]
+        pids = set(checker._pools[2]._processes)
+        second = [o.to_dict() for o in checker.check_many(notes, batch_size=3, n_process=2)]
+        assert set(checker._pools[2]._processes) == pids and len(pids) == 1
+        assert first == second == [o.to_dict() for o in checker.check_many(notes, batch_size=3)]
+        run = checker.check_many(notes, batch_size=3, n_process=2)
+        assert next(run).note_id == notes[0][0]
+        run.close()  # stopped early: the queued chunks are cancelled
+    assert checker._pools == {}
+
+
 def test_cli_jsonl_and_summary(capsys, validator):
     code = main(["check", "--format", "jsonl", str(FIXTURES / "notes")])
     out = capsys.readouterr()
