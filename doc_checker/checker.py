@@ -130,9 +130,8 @@ class Checker:
 
         ``notes`` items are texts, ``(note_id, text[, meta[, codes]])`` tuples, dicts with those
         keys, or reader records. With ``n_process > 1`` worker processes share the work (forked
-        workers reuse this Checker's pipeline), in half batches, which keeps the processes
-        evenly loaded to the end; results are identical to one process. ``keep_text`` keeps
-        each note's text on its result (for an HTML report).
+        workers reuse this Checker's pipeline); results are identical to one process.
+        ``keep_text`` keeps each note's text on its result (for an HTML report).
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -146,7 +145,7 @@ class Checker:
         else:
             if n_process < 1:
                 n_process = os.cpu_count() or 1
-            yield from self._check_parallel(items, max(1, batch_size // 2), n_process, keep_text)
+            yield from self._check_parallel(items, batch_size, n_process, keep_text)
 
     def _refresh_vocab(self) -> None:
         """spaCy's vocabulary keeps every string it has seen (accession numbers, dates, names),
