@@ -5,15 +5,18 @@ a lookup instead of the prefix, suffix and infix rules. But once a document has 
 case (and a line break is one), spaCy caches nothing more of that document: in a clinical note,
 everything after the first line was split by the affix rules every time it was seen, which made
 tokenizing the largest cost left in the checker (and a 1 MB note 2.5x slower per token than a
-short one). Here a chunk seen a second time is tokenized once on its own, which caches it
-exactly as spaCy caches a chunk in a fresh document. Tokenization is unchanged (tests compare
+short one). Here a new chunk is tokenized once on its own, which caches it exactly as spaCy
+caches a chunk in a fresh document (a chunk with a digit, often an id or a date seen once, only
+when it is seen again). Tokenization is unchanged (tests compare
 token by token); only its time is.
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Set
 
 MAX_REMEMBERED = 50_000  # chunks remembered per set; past it the set starts over (flat memory)
+_HAS_DIGIT = re.compile(r"\d").search  # numbers, dates, ids: often seen once, so primed when seen again
 MAX_CHUNK_CHARS = 100  # longer chunks are rare and not worth a tokenizer call of their own
 
 
@@ -31,7 +34,7 @@ class ChunkCachePrimer:
         for chunk in text.split():
             if chunk in primed or len(chunk) > MAX_CHUNK_CHARS:
                 continue
-            if chunk in seen:
+            if chunk in seen or not _HAS_DIGIT(chunk):
                 self._tokenize(chunk)
                 primed.add(chunk)
             else:
