@@ -115,7 +115,7 @@ def match(Patterns pats, const int32_t[::1] rows, const uint64_t[:, ::1] bits, c
     if n == 0 or pats.n_patterns == 0:
         return out
     cdef int64_t words = bits.shape[1]
-    cdef int64_t t, w, p, total = 0, k, i, j, q, lo_i, hi_i, c, n_cand, n_cur, n_nxt, count, pos, e, start
+    cdef int64_t t, w, p, total = 0, k, i, j, q, lo_i, c, n_cand, n_cur, n_nxt, count, pos, e, start
     cdef uint64_t x
     cdef int32_t pred, want, elo, ehi, a, npred, ndist, dist
     cdef int64_t gen = 0
@@ -197,15 +197,8 @@ def match(Patterns pats, const int32_t[::1] rows, const uint64_t[:, ::1] bits, c
                         q = positions[j]
                         if mark[q] == gen:
                             continue
-                        # some anchor a with q < a <= q + dist
-                        lo_i = 0
-                        hi_i = c
-                        while lo_i < hi_i:
-                            t = (lo_i + hi_i) >> 1
-                            if cand[t] <= q:
-                                lo_i = t + 1
-                            else:
-                                hi_i = t
+                        # some anchor a with q < a <= q + dist (cand[:c]: the sorted anchors)
+                        lo_i = _first_after(cand, 0, c, q)
                         if lo_i < c and cand[lo_i] <= q + dist:
                             cand[n_cand] = <int32_t>q
                             mark[q] = gen

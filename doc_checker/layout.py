@@ -88,18 +88,6 @@ class Line:
 class Layout:
     """Lines of a text with fast char-offset lookup."""
 
-    _last: Optional["Layout"] = None
-
-    @classmethod
-    def of(cls, text: str) -> "Layout":
-        """The layout of ``text``, reused when the same text object is asked for again (the
-        sentence splitter and the element logic read the same note)."""
-        last = cls._last
-        if last is not None and last.text is text:
-            return last
-        cls._last = layout = cls(text)
-        return layout
-
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines: List[Line] = []

@@ -103,8 +103,8 @@ class PredicateTable:
         self._row_of: Dict[int, int] = {}
         self._true: List[List[int]] = []  # per lexeme row: the predicates that hold for it
         self._bits = np.zeros((256, 1), dtype=np.uint64)  # the same, as a bitset per row
-        self._last_doc: Optional[Doc] = None
-        self._last_state: Optional["DocState"] = None
+        # each doc's predicate positions (pure-Python path), kept while the doc lives
+        self._states_by_doc: "weakref.WeakKeyDictionary[Doc, DocState]" = weakref.WeakKeyDictionary()
         # each doc's rows, kept while the doc lives (targets and ConText ask for them in turn)
         self._rows_by_doc: "weakref.WeakKeyDictionary[Doc, np.ndarray]" = weakref.WeakKeyDictionary()
 
@@ -136,7 +136,7 @@ class PredicateTable:
             test = _value_test(value)
             parts.append((getter, test))
         pid = len(self._tests)
-        self._last_doc = self._last_state = None
+        self._states_by_doc.clear()  # positions depend on the predicates
         if (pid >> 6) >= self._bits.shape[1]:
             wider = np.zeros((self._bits.shape[0], (pid >> 6) + 1), dtype=np.uint64)
             wider[:, : self._bits.shape[1]] = self._bits
@@ -205,11 +205,11 @@ class PredicateTable:
         return rows
 
     def state(self, doc: Doc) -> "DocState":
-        """Where each predicate holds in ``doc`` (one pass over its tokens). The last doc's
-        state is kept: every matcher of the pipeline asks for it in turn."""
-        last = self._last_state
-        if doc is self._last_doc and last is not None and last.n == len(doc):
-            return last
+        """Where each predicate holds in ``doc`` (one pass over its tokens), kept for the doc:
+        every matcher of the pipeline asks for it in turn."""
+        state = self._states_by_doc.get(doc)
+        if state is not None and state.n == len(doc):
+            return state
         row_of, true = self._row_of, self._true
         positions: Dict[int, List[int]] = {}
         for i, orth in enumerate(doc.to_array(ORTH).tolist()):
@@ -222,8 +222,8 @@ class PredicateTable:
                     positions[p] = [i]
                 else:
                     found.append(i)
-        self._last_doc, self._last_state = doc, DocState(len(doc), positions)
-        return self._last_state
+        state = self._states_by_doc[doc] = DocState(len(doc), positions)
+        return state
 
 
 class DocState:
@@ -486,11 +486,8 @@ def _union(regexes: Sequence["re.Pattern[str]"]) -> Optional["re.Pattern[str]"]:
     never less). None when a rule's flags cannot be merged (verbose mode)."""
     parts, flags = [], re.IGNORECASE | re.MULTILINE | re.DOTALL
     for rx in regexes:
-        if rx.flags & re.VERBOSE:
-            return None
-        m = _INLINE_FLAGS.match(rx.pattern)
-        body = rx.pattern[m.end():] if m else rx.pattern
-        if "(?" in body and re.search(r"\(\?[aiLmsux]+[):]", body):
+        body = _bare(rx)
+        if body is None:
             return None
         parts.append(body)
     try:
@@ -502,11 +499,20 @@ def _union(regexes: Sequence["re.Pattern[str]"]) -> Optional["re.Pattern[str]"]:
 _FLAG_LETTERS = (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL))
 
 
-def _scoped(rx: "re.Pattern[str]") -> Optional[str]:
-    """``rx`` as a group keeping its own i/m/s flags inside another regex; None if it cannot."""
+def _bare(rx: "re.Pattern[str]") -> Optional[str]:
+    """``rx``'s pattern without its leading inline flags, to be joined into another regex; None
+    when it cannot be (verbose mode, or flags set inside the pattern)."""
     m = _INLINE_FLAGS.match(rx.pattern)
     body = rx.pattern[m.end():] if m else rx.pattern
     if rx.flags & re.VERBOSE or re.search(r"\(\?[aiLmsux]+[):]", body):
+        return None
+    return body
+
+
+def _scoped(rx: "re.Pattern[str]") -> Optional[str]:
+    """``rx`` as a group keeping its own i/m/s flags inside another regex; None if it cannot."""
+    body = _bare(rx)
+    if body is None:
         return None
     on = "".join(letter for letter, bit in _FLAG_LETTERS if rx.flags & bit)
     off = "".join(letter for letter, bit in _FLAG_LETTERS if not rx.flags & bit)

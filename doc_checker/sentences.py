@@ -27,7 +27,7 @@ _NO_BREAK_BEFORE = re.compile(
 
 def sentence_starts(text: str, layout: "Layout | None" = None) -> List[int]:
     """Char offsets where sentences start (sorted, first non-space char of each sentence)."""
-    layout = layout or Layout.of(text)
+    layout = layout or Layout(text)
     starts: Set[int] = set()
     lines = layout.lines
     for i, line in enumerate(lines):
