@@ -15,14 +15,21 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install --quiet -e ".[extras]"
 	$(PY) -m pip check
 	touch $(STAMP)
-	touch $(BUILT)  # pip just built everything
+	touch $(BUILT)  # pip just built the compiled matcher core
 
-# recompile what changed since the last build (the modules listed in doc_checker/_build.py)
+# recompile the matcher core after editing it (the other modules run as Python)
 build: $(BUILT)
 
-$(BUILT): $(STAMP) $(wildcard doc_checker/*.py doc_checker/*.pyx)
+$(BUILT): $(STAMP) $(wildcard doc_checker/nlp/*.pyx)
 	$(PY) setup.py -q build_ext --inplace
 	touch $(BUILT)
+
+# a copy of the package with every hot module compiled (DOC_CHECKER_COMPILE=all), for `make bench`
+COMPILED := build/compiled
+$(COMPILED)/.built: $(STAMP) $(wildcard doc_checker/*.py doc_checker/*/*.py doc_checker/*/*.pyx patterns/*.json patterns/*/*.json)
+	rm -rf $(COMPILED)
+	DOC_CHECKER_COMPILE=all $(PY) setup.py -q build --build-lib $(COMPILED) --build-temp build/compiled-tmp
+	touch $@
 
 demo: build
 	$(VENV)/bin/doc-checker check fixtures/notes
@@ -35,11 +42,12 @@ test: build
 evaluate: build
 	$(VENV)/bin/doc-checker evaluate fixtures/gold.jsonl
 
-bench: build
+bench: build $(COMPILED)/.built
 	$(PY) scripts/bench.py
+	PYTHONPATH=$(COMPILED) $(PY) scripts/bench.py --only-checker --label "every hot module compiled (DOC_CHECKER_COMPILE=all)"
 
 fuzz: build
 	$(PY) scripts/fuzz.py --minutes $(or $(MINUTES),10)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache out doc_checker/*.so doc_checker/*.c
+	rm -rf $(VENV) build *.egg-info .pytest_cache out; find doc_checker -name "*.so" -o -name "*.c" | xargs rm -f

@@ -12,10 +12,11 @@ import os
 from typing import Dict
 
 # compiled from their .py source as they are; _matchcore is the typed core (a .pyx file)
-COMPILED_MODULES = ("abbreviations", "checker", "claims", "coding", "context", "elements", "inputs", "layout", "matcher",
-                    "result", "scoring", "sections", "sentences", "spangroups", "targets",
-                    "tokenizer_cache")
-CORE = "_matchcore"
+COMPILED_MODULES = ("nlp.abbreviations", "checker", "decide.claims", "decide.coding", "nlp.context",
+                    "decide.elements", "io.text", "nlp.tokenizer", "nlp._layout", "nlp.matcher", "result",
+                    "decide.scoring", "nlp.sections", "nlp.sentences", "nlp._spangroups", "nlp.targets",
+                    "nlp._tokenizer_cache")
+CORE = "nlp._matchcore"
 
 
 def build_status() -> Dict[str, str]:
@@ -23,7 +24,7 @@ def build_status() -> Dict[str, str]:
     status: Dict[str, str] = {}
     here = os.path.dirname(os.path.abspath(__file__))
     for name in (CORE,) + COMPILED_MODULES:
-        source = os.path.join(here, name + (".pyx" if name == CORE else ".py"))
+        source = os.path.join(here, *name.split(".")) + (".pyx" if name == CORE else ".py")
         try:
             loaded = importlib.import_module(f"{__package__}.{name}").__file__ or ""
         except ImportError:

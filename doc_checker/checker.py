@@ -18,18 +18,19 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from .claims import ClaimRules, claim_findings, load_claim_rules, parse_codes
-from .coding import suggest_code
-from .elements import analyze
+from .decide.claims import ClaimRules, claim_findings, load_claim_rules, parse_codes
+from .decide.coding import suggest_code
+from .decide.elements import analyze
 from .errors import InputError
-from .inputs import make_doc, validate_text
-from .layout import TEXT_KEY
-from .pipeline import build_nlp
-from .profile import Profile, load_profile
+from .io.text import MAX_NOTE_CHARS, validate_text
+from .nlp.tokenizer import make_doc
+from .nlp._layout import TEXT_KEY
+from .nlp.pipeline import build_nlp
+from .rules import Profile, load_profile
 from .result import CheckResult, ErrorRecord, Finding, Outcome
 from .rules import Ruleset, default_patterns_dir, load_ruleset
-from .scoring import assess
-from .tokenizer_cache import ChunkCachePrimer
+from .decide.scoring import assess
+from .nlp._tokenizer_cache import ChunkCachePrimer
 
 log = logging.getLogger(__name__)
 VOCAB_REFRESH_STRINGS = 50_000
@@ -59,7 +60,7 @@ class Checker:
         self.profile: Profile = load_profile(profile, Path(patterns) if patterns is not None else None)
         claims_dir = patterns if patterns is not None and (Path(patterns) / "claims.json").exists() else None
         self.claim_rules: ClaimRules = load_claim_rules(claims_dir if claims_dir is not None else default_patterns_dir())
-        self.nlp = build_nlp(self.ruleset)
+        self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
         self._primer = ChunkCachePrimer(self.nlp.tokenizer)
         self._base_strings = len(self.nlp.vocab.strings)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
@@ -152,7 +153,7 @@ class Checker:
         so a long batch would grow without bound: past VOCAB_REFRESH_STRINGS new strings the
         pipeline is rebuilt with a fresh vocabulary (same rules, same results)."""
         if len(self.nlp.vocab.strings) - self._base_strings > VOCAB_REFRESH_STRINGS:
-            self.nlp = build_nlp(self.ruleset)
+            self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
             self._primer = ChunkCachePrimer(self.nlp.tokenizer)
             self._base_strings = len(self.nlp.vocab.strings)
 

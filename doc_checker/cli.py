@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import IO, Dict, Iterator, List, Optional
 
 from ._version import __version__
-from .errors import DocCheckerError
-from .claims import parse_codes
-from .inputs_formats import FORMATS as INPUT_FORMATS
-from .readers import UsageError, iter_records, resolve_paths
-from .writers import FORMATS, write_outcomes
+from .errors import DocCheckerError, UsageError
+from .decide.claims import parse_codes
+from .io.readers import FORMATS as INPUT_FORMATS
+from .io.paths import iter_records, resolve_paths
+from .io.writers import FORMATS, write_outcomes
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 ELEMENT_STYLES = {
@@ -68,14 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
 
     k = sub.add_parser("spark", parents=[common], help="check a table of notes on Apache Spark, write Parquet")
-    k.add_argument("input", metavar="INPUT")
-    k.add_argument("output", metavar="OUTPUT")
-    k.add_argument("--input-format", choices=("parquet", "csv", "jsonl"), default=None,
-                   help="default: by extension (a directory: parquet)")
-    k.add_argument("--master", default=None, help="Spark master, e.g. local[*] (default: spark-submit's)")
-    k.add_argument("--id-column", default="note_id")
-    k.add_argument("--text-column", default="text")
-    k.add_argument("--codes-column", default=None, help="column of billed CPT codes (default: cpt_codes when present)")
+    from .spark import add_arguments as add_spark_arguments  # argparse only: pyspark loads when it runs
+
+    add_spark_arguments(k)
 
     v = sub.add_parser("evaluate", parents=[common], help="compare against gold labels (JSONL)")
     v.add_argument("gold", metavar="GOLD.jsonl")
@@ -219,7 +214,7 @@ def cmd_explain(args) -> int:
 
     path = _existing_file(args.path)
     checker = _checker(args)
-    from .inputs import validate_text
+    from .io.text import validate_text
 
     text = validate_text(path.read_bytes())
     result = checker.check(text, note_id=path.stem)
@@ -254,7 +249,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate_gold_file
+    from .evaluation import evaluate_gold_file
 
     gold = _existing_file(args.gold)
     try:
@@ -284,7 +279,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .service import run_server  # needs the "service" extra
+    from .service.app import run_server  # needs the "service" extra
 
     return run_server(args)
 

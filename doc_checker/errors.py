@@ -19,3 +19,7 @@ class InputError(DocCheckerError, ValueError):
 
     def __reduce__(self):  # picklable, for worker processes
         return (InputError, (self.code, self.message))
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit code 2): a path that does not exist, no notes found."""

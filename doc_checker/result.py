@@ -11,6 +11,18 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Dict, List, Optional, Union
 
+# the elements, in report order: the one list every module and output format uses
+ELEMENTS = (
+    "indication",
+    "fluoroscopic_guidance",
+    "needle_placement",
+    "contrast_confirmation",
+    "non_spinal_site",
+    "primary_procedure",
+    "radiation_dose",
+    "images_recorded",
+)
+
 STATUSES = ("present", "missing", "negated", "hypothetical", "historical")
 VERDICTS = ("supported", "incomplete", "not_supported")
 CODES = ("77002", "77003", "77001", "77012", "76942", "77021")

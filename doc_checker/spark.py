@@ -29,13 +29,7 @@ from __future__ import annotations
 
 import sys
 
-if __name__ == "__main__":  # run as a script (spark-submit .../doc_checker/spark.py): the script's
-    # folder, this package, comes first on sys.path and its modules (profile.py ...) would shadow
-    # the standard library's; import the installed package instead
-    import os.path as _p
-
-    sys.path[:] = [d for d in sys.path if _p.abspath(d or ".") != _p.dirname(_p.abspath(__file__))]
-
+import argparse
 import functools
 import hashlib
 import json
@@ -45,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from doc_checker.rules import ELEMENTS
+from doc_checker.result import ELEMENTS
 
 # Spark's default name for the column that holds a JSON line it could not parse
 CORRUPT_RECORD = "_corrupt_record"
@@ -213,7 +207,7 @@ class _Config:
 
 def _driver_config(profile: Any, patterns: Any) -> Tuple[Optional[_Files], Optional[Tuple[str, _Files]], Any]:
     """Validate the rules on the driver (RulesError before any job) and snapshot them."""
-    from doc_checker.profile import load_profile
+    from doc_checker.rules import load_profile
     from doc_checker.rules import load_ruleset
 
     patterns_snap = None
@@ -427,7 +421,7 @@ def check_notes(df, id_col: Optional[str] = "note_id", text_col: str = "text",
 # the command line: doc-checker spark INPUT OUTPUT
 # ---------------------------------------------------------------------------------------------
 def _usage(message: str):
-    from doc_checker.readers import UsageError
+    from doc_checker.errors import UsageError
 
     return UsageError(message)
 
@@ -585,11 +579,34 @@ def _summary(spark, out: str) -> Tuple[int, int, Dict[str, int]]:
     return rows, errors, verdicts
 
 
-def _main(argv: Optional[List[str]] = None) -> int:
-    """``spark-submit .../doc_checker/spark.py INPUT OUTPUT [options]``: the spark subcommand."""
-    from doc_checker.cli import main
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``doc-checker spark`` (and of this file run as a script)."""
+    parser.add_argument("input", metavar="INPUT")
+    parser.add_argument("output", metavar="OUTPUT")
+    parser.add_argument("--input-format", choices=("parquet", "csv", "jsonl"), default=None,
+                        help="default: by extension (a directory: parquet)")
+    parser.add_argument("--master", default=None, help="Spark master, e.g. local[*] (default: spark-submit's)")
+    parser.add_argument("--id-column", default="note_id")
+    parser.add_argument("--text-column", default="text")
+    parser.add_argument("--codes-column", default=None,
+                        help="column of billed CPT codes (default: cpt_codes when present)")
 
-    return main(["spark", *(sys.argv[1:] if argv is None else argv)])
+
+def _main(argv: Optional[List[str]] = None) -> int:
+    """``spark-submit .../doc_checker/spark.py INPUT OUTPUT [options]``: the spark subcommand
+    as a script, with the same options and exit codes (2 for usage errors)."""
+    from doc_checker.errors import DocCheckerError, UsageError
+
+    parser = argparse.ArgumentParser(prog="doc_checker/spark.py", description=run_spark_cli.__doc__)
+    parser.add_argument("--profile", help="profile JSON (which elements are required, weights)")
+    parser.add_argument("--patterns", help="patterns directory (rule files) replacing the shipped one")
+    add_arguments(parser)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return run_spark_cli(args)
+    except (UsageError, DocCheckerError) as exc:
+        print(f"doc-checker: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # spark-submit runs this file as a script: use the real module

@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per note; the best is kept")
     args = ap.parse_args(argv)
     from doc_checker import Checker
-    from doc_checker import matcher
+    from doc_checker.nlp import matcher
 
     corpus, blank = notes(args.chars)
     checker = Checker()

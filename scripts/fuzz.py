@@ -27,8 +27,8 @@ import jsonschema  # noqa: E402
 
 from doc_checker import Checker  # noqa: E402
 from doc_checker.errors import InputError  # noqa: E402
-from doc_checker.inputs_formats import read_records  # noqa: E402
-from doc_checker.readers import UsageError  # noqa: E402
+from doc_checker.io.readers import read_records  # noqa: E402
+from doc_checker.io.paths import UsageError  # noqa: E402
 from doc_checker.result import result_schema  # noqa: E402
 
 FORMAT_OF = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".hl7": "hl7", ".json": "fhir", ".txt": "txt"}

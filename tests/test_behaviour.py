@@ -185,6 +185,6 @@ def test_checkbox_and_field_templates(checker, guidance, code, fluoro):
     ("fluoro", None),  # not anchored: stays a regex
 ])
 def test_finite_token_regexes_become_set_lookups(regex, strings):
-    from doc_checker.matcher import finite_strings
+    from doc_checker.nlp.matcher import finite_strings
 
     assert finite_strings(regex) == strings

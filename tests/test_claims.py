@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from doc_checker.claims import (FINDING_CODES, BilledCode, ClaimRules, addon_units, claim_findings,
+from doc_checker.decide.claims import (FINDING_CODES, BilledCode, ClaimRules, addon_units, claim_findings,
                                 load_claim_rules, parse_codes)
 from doc_checker.errors import RulesError
 from doc_checker.rules import default_patterns_dir
@@ -351,7 +351,7 @@ def test_rules_are_data(patterns):
 # ------------------------------------------------------------------ purity
 
 def test_module_does_not_import_spacy():
-    code = ("import sys, doc_checker.claims as c; c.load_claim_rules(); "
+    code = ("import sys, doc_checker.decide.claims as c; c.load_claim_rules(); "
             "c.claim_findings(c.parse_codes('20610 77002'), suggested_code='77002', verdict='supported', "
             "ct_mr_arthrogram=False, rules=c.load_claim_rules()); "
             "print('spacy' in sys.modules, 'medspacy' in sys.modules)")

@@ -1,7 +1,7 @@
 """The fixture evaluation: per-element F1 and verdict accuracy on notes with known answers."""
 
 
-from doc_checker.evaluate import evaluate
+from doc_checker.evaluation import evaluate
 from doc_checker.rules import ELEMENTS
 
 from .conftest import FIXTURES, assert_valid
@@ -75,7 +75,7 @@ def test_score_matches_the_statuses(fixture_results):
 def test_held_out_notes_meet_the_same_bar(checker, validator):
     """fixtures/gold-holdout.jsonl: 40 notes written apart from the rules (other voices, CRLF,
     tabs, checkbox templates); the rules were not tuned on them before their first evaluation."""
-    from doc_checker.evaluate import evaluate_gold_file
+    from doc_checker.evaluation import evaluate_gold_file
 
     ev = evaluate_gold_file(checker, FIXTURES / "gold-holdout.jsonl")
     report = ev.to_dict()

@@ -2,7 +2,7 @@
 import logging
 from pathlib import Path
 
-from doc_checker.inputs_formats import read_records
+from doc_checker.io.readers import read_records
 
 DATA = Path(__file__).parent / "data" / "regressions"
 

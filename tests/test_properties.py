@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from doc_checker.errors import InputError
-from doc_checker.profile import load_profile
+from doc_checker.rules import load_profile
 from doc_checker.result import CheckResult, ErrorRecord
 
 from .conftest import assert_valid
@@ -76,7 +76,7 @@ def test_any_bytes_are_decoded_or_refused(checker, validator, data):
        st.integers(0, 45), st.integers(1, 10))
 def test_pseudo_containment_is_the_brute_force_answer(raw, start, length):
     """ConText's PSEUDO silencing: the O(log n) test agrees with testing every phrase."""
-    from doc_checker.context import _containment
+    from doc_checker.nlp.context import _containment
 
     ranges = [(s, s + n) for s, n in raw]
     end = start + length

@@ -1,4 +1,4 @@
-"""Readers for exported notes (doc_checker.inputs_formats): CSV, TSV, JSONL, HL7 v2, FHIR, txt.
+"""Readers for exported notes (doc_checker.io.readers): CSV, TSV, JSONL, HL7 v2, FHIR, txt.
 
 The samples in tests/data/readers/ are written by make_samples.py from fx001.txt (a copy of
 fixtures/notes/fx001.txt); every format must give back that note's text and the same check
@@ -11,8 +11,8 @@ import pytest
 
 from doc_checker import Checker
 from doc_checker.errors import InputError
-from doc_checker.inputs_formats import NoteRecord, detect_format, html_to_text, read_records
-from doc_checker.readers import UsageError
+from doc_checker.io.readers import NoteRecord, detect_format, html_to_text, read_records
+from doc_checker.io.paths import UsageError
 
 DATA = Path(__file__).resolve().parent / "data" / "readers"
 NOTE = (DATA / "fx001.txt").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The HTML review report (doc_checker.report): escaping, highlights, summary, groups, structure.
+"""The HTML review report (doc_checker.io.report): escaping, highlights, summary, groups, structure.
 
 No browser here: the page is parsed with html.parser. tests/test_report_browser.py renders it.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from doc_checker.report import write_html
+from doc_checker.io.report import write_html
 from doc_checker.result import (CheckResult, ElementResult, ErrorRecord, Evidence, Finding,
                                 IgnoredMention)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from doc_checker.report import write_html
+from doc_checker.io.report import write_html
 from doc_checker.result import ErrorRecord
 
 from .browser import chromium_or_skip

@@ -6,7 +6,7 @@ import pytest
 
 from doc_checker import Checker, RulesError
 from doc_checker.cli import main
-from doc_checker.profile import load_profile
+from doc_checker.rules import load_profile
 from doc_checker.rules import default_patterns_dir, load_ruleset
 
 

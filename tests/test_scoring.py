@@ -1,9 +1,9 @@
 """Scoring is pure: no NLP needed."""
 import sys
 
-from doc_checker.profile import load_profile, profile_from_dict
+from doc_checker.rules import load_profile, profile_from_dict
 from doc_checker.rules import ELEMENTS
-from doc_checker.scoring import assess, queries, score, verdict
+from doc_checker.decide.scoring import assess, queries, score, verdict
 
 QUERIES = {e: {"query": f"q-{e}"} for e in ELEMENTS}
 
@@ -11,7 +11,7 @@ QUERIES = {e: {"query": f"q-{e}"} for e in ELEMENTS}
 def test_scoring_does_not_import_spacy():
     import subprocess
 
-    code = "import sys, doc_checker.scoring; print('spacy' in sys.modules)"
+    code = "import sys, doc_checker.decide.scoring; print('spacy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

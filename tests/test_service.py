@@ -13,7 +13,7 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from doc_checker.service import (OPEN_PATHS, Settings, SettingsError, _PAGE_SCRIPT, _sha256,  # noqa: E402
+from doc_checker.service.app import (OPEN_PATHS, Settings, SettingsError, _PAGE_SCRIPT, _sha256,  # noqa: E402
                                  create_app)
 
 from .conftest import assert_valid  # noqa: E402
@@ -437,7 +437,7 @@ def test_access_log_has_method_path_status_duration_only(client, caplog):
 
 
 def test_log_config_turns_uvicorns_access_log_off():
-    from doc_checker.service import log_config
+    from doc_checker.service.app import log_config
 
     cfg = log_config()
     assert cfg["loggers"]["uvicorn.access"]["handlers"] == []

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from medspacy.custom_tokenizer import create_medspacy_tokenizer
 
-from doc_checker.tokenizer_cache import ChunkCachePrimer
+from doc_checker.nlp._tokenizer_cache import ChunkCachePrimer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "notes"
 LINES = [line for p in sorted(FIXTURES.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()]

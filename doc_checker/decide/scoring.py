@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import List, Mapping, Optional, Tuple
 
-from .profile import Profile
+from ..rules import Profile
 
 SUPPORTED_CODE = "77002"
 

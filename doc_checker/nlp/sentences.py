@@ -13,7 +13,7 @@ import numpy as np
 from spacy.attrs import IDX, SENT_START
 from spacy.tokens import Doc
 
-from .layout import Layout, layout_of, note_text
+from ._layout import Layout, layout_of, note_text
 
 MAX_SENTENCE_TOKENS = 400
 

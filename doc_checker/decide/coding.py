@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from .elements import NoteAnalysis
-from .result import Evidence, Finding
-from .rules import Ruleset
+from ..result import Evidence, Finding
+from ..rules import Ruleset
 
 MODALITY_CODES = (("CT_GUIDANCE", "77012"), ("MR_GUIDANCE", "77021"))
 

@@ -52,10 +52,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ._version import __version__
-from .errors import InputError
+from .._version import __version__
+from ..errors import InputError
 
-log = logging.getLogger("doc_checker.service")
+log = logging.getLogger("doc_checker.service.app")
 access_log = logging.getLogger("doc_checker.access")
 
 ENV_MAX_BODY = "DOC_CHECKER_MAX_BODY_BYTES"
@@ -338,7 +338,7 @@ class _State:
             return
         started = time.perf_counter()
         try:
-            from .checker import Checker
+            from ..checker import Checker
 
             self.checker = Checker(profile=self.profile, patterns=self.patterns)
             log.info("pipeline loaded in %.1fs (ruleset %s, profile %s)", time.perf_counter() - started,
@@ -496,7 +496,7 @@ def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[
 
 
 def _render_report(result, text: str) -> str:
-    from .report import write_html
+    from ..io.report import write_html
 
     buf = io.StringIO()
     write_html([(result, text)], buf, title=f"doc-checker: {result.note_id or 'note'}")
@@ -512,7 +512,7 @@ def _report_script_hash() -> str:
     inherits its parent's policy."""
     global _REPORT_SCRIPT_HASH
     if _REPORT_SCRIPT_HASH is None:
-        from .report import write_html
+        from ..io.report import write_html
 
         buf = io.StringIO()
         write_html([], buf)
@@ -701,9 +701,9 @@ def run_server(args) -> int:
     then run uvicorn with N workers, each building its pipeline once."""
     import uvicorn
 
-    from .errors import DocCheckerError
-    from .profile import load_profile
-    from .rules import load_ruleset
+    from ..errors import DocCheckerError
+    from ..rules import load_profile
+    from ..rules import load_ruleset
     from pathlib import Path
 
     try:
@@ -726,7 +726,7 @@ def run_server(args) -> int:
             os.environ[ENV_PROFILE] = str(Path(profile).resolve())
         if patterns:
             os.environ[ENV_PATTERNS] = str(Path(patterns).resolve())
-        uvicorn.run("doc_checker.service:app_from_env", factory=True, workers=workers, **common)
+        uvicorn.run("doc_checker.service.app:app_from_env", factory=True, workers=workers, **common)
     else:
         uvicorn.run(create_app(profile=profile, patterns=patterns, settings=settings), **common)
     return 0

@@ -18,7 +18,7 @@ from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .spangroups import group_bounds, set_group
+from ._spangroups import group_bounds, set_group
 from .targets import TARGET_GROUP
 
 MAX_PARENTHESIS_TOKENS = 8  # scispacy ignores longer parenthesised spans

@@ -14,18 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from .errors import RulesError
+from ..errors import RulesError
+from ..result import ELEMENTS
 
-ELEMENTS = (
-    "indication",
-    "fluoroscopic_guidance",
-    "needle_placement",
-    "contrast_confirmation",
-    "non_spinal_site",
-    "primary_procedure",
-    "radiation_dose",
-    "images_recorded",
-)
 
 _TARGET_KEYS = {"literal", "category", "pattern", "attributes", "metadata", "comment"}
 _CONTEXT_KEYS = {
@@ -67,7 +58,7 @@ class Ruleset:
     header_after: Optional["re.Pattern[str]"] = None
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -121,7 +112,7 @@ def _check_rule(path: Path, i: int, rule: Any, allowed: set) -> None:
 
 
 def _load_list(path: Path, key: str, allowed: set) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
-    data = _read_json(path)
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise RulesError(f"{path}: expected an object with a '{key}' list")
     for i, rule in enumerate(data[key]):
@@ -192,7 +183,7 @@ def _load_abbreviations(directory: Path) -> List[Dict[str, Any]]:
     path = directory / "abbreviations.json"
     if not path.exists():
         return []
-    data = _read_json(path)
+    data = read_json(path)
     entries = data.get("abbreviations") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise RulesError(f"{path}: expected an object with an 'abbreviations' list")
@@ -206,7 +197,7 @@ def _load_abbreviations(directory: Path) -> List[Dict[str, Any]]:
 
 def _load_elements(directory: Path) -> Tuple[Dict[str, Dict[str, str]], "re.Pattern[str]", Dict[str, Dict[str, str]]]:
     path = directory / "elements.json"
-    data = _read_json(path)
+    data = read_json(path)
     elements = data.get("elements") if isinstance(data, dict) else None
     if not isinstance(elements, dict):
         raise RulesError(f"{path}: expected an object with an 'elements' object")
@@ -235,7 +226,7 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
     root = Path(directory) if directory is not None else default_patterns_dir()
     if not root.is_dir():
         raise RulesError(f"{root}: patterns directory not found")
-    meta = _read_json(root / "ruleset.json")
+    meta = read_json(root / "ruleset.json")
     version = meta.get("version") if isinstance(meta, dict) else None
     if not isinstance(version, str) or not version:
         raise RulesError(f"{root / 'ruleset.json'}: needs a 'version' string")

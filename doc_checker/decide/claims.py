@@ -21,9 +21,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .errors import RulesError
-from .result import VERDICTS, Finding
-from .rules import _read_json, default_patterns_dir
+from ..errors import RulesError
+from ..result import VERDICTS, Finding
+from ..rules import read_json, default_patterns_dir
 
 ADDON_CODE = "77002"
 CLAIMS_FILE = "claims.json"
@@ -343,7 +343,7 @@ def load_claim_rules(patterns_dir: Optional[Union[str, "os.PathLike[str]"]] = No
     """
     root = Path(patterns_dir) if patterns_dir is not None else default_patterns_dir()
     path = root / CLAIMS_FILE
-    data = _read_json(path)
+    data = read_json(path)
     if not isinstance(data, dict):
         raise RulesError(f"{path}: expected a JSON object")
     unknown = set(data) - _TOP_KEYS

@@ -17,13 +17,14 @@ import numpy as np
 from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.tokens import Doc
 
-from .layout import layout_of, note_text
-from .result import ElementResult, Evidence, IgnoredMention
-from .rules import ELEMENTS, Ruleset
-from .context import MODIFIERS_KEY, target_key
-from .sections import SECTION_GROUP
-from .spangroups import group_bounds
-from .targets import CUE_GROUP, TARGET_GROUP
+from ..nlp._layout import layout_of, note_text
+from ..result import ElementResult, Evidence, IgnoredMention
+from ..result import ELEMENTS
+from ..rules import Ruleset
+from ..nlp.context import MODIFIERS_KEY, target_key
+from ..nlp.sections import SECTION_GROUP
+from ..nlp._spangroups import group_bounds
+from ..nlp.targets import CUE_GROUP, TARGET_GROUP
 
 SPINAL, NONSPINAL, GENERIC = "SITE_SPINAL", "SITE_NONSPINAL", "SITE_GENERIC"
 SITE_LABELS = frozenset({SPINAL, NONSPINAL, GENERIC})

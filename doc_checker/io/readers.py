@@ -10,7 +10,7 @@ message without text, an undecodable attachment becomes a record whose ``text`` 
 :class:`~doc_checker.errors.InputError` naming where it is (``notes.csv:row 17``,
 ``batch.hl7:message 3``, ``bundle.json:entry 2``), and reading goes on. Problems with the file as
 a whole that the user must fix (unknown format, missing file, a CSV header without the text
-column) raise :class:`~doc_checker.readers.UsageError` when :func:`read_records` is called.
+column) raise :class:`~doc_checker.io.paths.UsageError` when :func:`read_records` is called.
 
 Locations: CSV/TSV ``row N`` is the spreadsheet row (the header is row 1, so the first note is
 row 2, a multi-line cell counts as one row); JSONL ``line N`` is the physical line; HL7
@@ -32,9 +32,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union, 
 
 import hl7
 
-from .errors import InputError
-from .inputs import decode_bytes
-from .readers import UsageError
+from ..errors import InputError, UsageError
+from .text import decode_bytes
 
 __all__ = ["NoteRecord", "FORMATS", "detect_format", "read_records"]
 

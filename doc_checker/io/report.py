@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .result import CheckResult, ErrorRecord, Outcome, VERDICTS
+from ..result import CheckResult, ErrorRecord, Outcome, VERDICTS
 
 __all__ = ["write_html"]
 

@@ -1,7 +1,7 @@
 """Command-line inputs: expand PATH arguments, then read each file in its format.
 
 A directory stands for every ``*.txt`` below it (sorted); ``-`` is one note on stdin. Files are
-read by :mod:`doc_checker.inputs_formats` (txt, csv, tsv, jsonl, hl7, fhir json), lazily; a bad
+read by :mod:`doc_checker.io.readers` (txt, csv, tsv, jsonl, hl7, fhir json), lazily; a bad
 row, message or resource becomes an error record in place.
 """
 from __future__ import annotations
@@ -10,9 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence, Union
 
-
-class UsageError(Exception):
-    """Bad command-line input (exit code 2): a path that does not exist, no notes found."""
+from ..errors import UsageError
 
 
 def resolve_paths(paths: Sequence[str]) -> List[Union[Path, str]]:
@@ -44,7 +42,7 @@ def iter_records(paths: Sequence[Union[Path, str]], input_format: Optional[str] 
     """Every note of every path, in order, as reader records. Formats, and the header of every
     CSV/TSV file, are checked before any note is read (a UsageError); ``codes`` fills in the
     billed codes where a record has none."""
-    from .inputs_formats import NoteRecord, detect_format, read_records
+    from .readers import NoteRecord, detect_format, read_records
 
     opened = {}
     for i, path in enumerate(paths):

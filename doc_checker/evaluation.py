@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .result import CheckResult
-from .rules import ELEMENTS
+from .result import ELEMENTS
 
 
 @dataclass

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Union
 
-from .errors import RulesError
-from .rules import ELEMENTS, default_patterns_dir
+from ..errors import RulesError
+from ..result import ELEMENTS
+from ._loader import default_patterns_dir
 
 
 @dataclass(frozen=True)

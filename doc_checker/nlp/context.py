@@ -19,7 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .matcher import FastMatcher
-from .spangroups import group_bounds
+from ._spangroups import group_bounds
 from .targets import TARGET_GROUP
 
 MODIFIERS_KEY = "dc_modifiers"

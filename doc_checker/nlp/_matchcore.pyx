@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Compiled core of :mod:`doc_checker.matcher`: token patterns over lexeme predicate bitsets.
+"""Compiled core of :mod:`doc_checker.nlp.matcher`: token patterns over lexeme predicate bitsets.
 
 Why compiled: matching the ruleset's token patterns was the largest per-note cost left in
 Python (a dict append per token and predicate, then a recursive search per candidate start).

@@ -9,8 +9,8 @@ import csv
 import json
 from typing import IO, Iterable, List, Optional
 
-from .result import CheckResult, ErrorRecord, Outcome
-from .rules import ELEMENTS
+from ..result import CheckResult, ErrorRecord, Outcome
+from ..result import ELEMENTS
 
 FORMATS = ("table", "json", "jsonl", "csv", "html")
 CSV_RESULT_COLUMNS = ["score", "verdict", "suggested_code", "missing", "findings", "billed_codes",

@@ -31,8 +31,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from .errors import RulesError
-from .layout import note_text
+from ..errors import RulesError
+from ._layout import note_text
 
 try:  # the compiled core (doc_checker/_matchcore.pyx), built by ``pip install``
     from . import _matchcore

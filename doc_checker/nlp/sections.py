@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .matcher import FastMatcher, longest_first
-from .spangroups import set_group
+from ._spangroups import set_group
 
 SECTION_GROUP = "dc_sections"
 

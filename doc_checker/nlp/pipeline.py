@@ -3,7 +3,7 @@
 tokenizer (medspaCy's clinical tokenizer) -> sentences (layout-aware) -> sections (medspaCy
 SectionRule format) -> targets (medspaCy TargetRule format, layered) -> abbreviations (scispacy's
 Schwartz & Hearst functions + propagation) -> ConText (medspaCy ConTextRule format and algorithm).
-Sections, targets and ConText run on :mod:`doc_checker.matcher`, which caches every token
+Sections, targets and ConText run on :mod:`doc_checker.nlp.matcher`, which caches every token
 predicate per lexeme.
 
 The components' factories are registered here rather than beside their classes: the component
@@ -18,8 +18,7 @@ from spacy.language import Language
 
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
-from .inputs import MAX_NOTE_CHARS
-from .rules import Ruleset, load_ruleset
+from ..rules import Ruleset, load_ruleset
 from .sections import Sections
 from .sentences import LineSentenceSplitter
 from .targets import TargetLayers
@@ -52,10 +51,10 @@ def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> ConTe
     return ConTextComponent(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
 
 
-def build_nlp(ruleset: Ruleset) -> Language:
+def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
-    nlp.max_length = MAX_NOTE_CHARS  # no parser or NER here: long notes are safe (the limit is in inputs)
+    nlp.max_length = max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
     config = {"patterns_dir": str(ruleset.directory)}
     nlp.add_pipe("doc_checker_sentences")
     nlp.add_pipe("doc_checker_sections", config=config)

@@ -14,8 +14,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .matcher import FastMatcher, longest_first
-from .rules import Ruleset
-from .spangroups import Bounds, set_group
+from ..rules import Ruleset
+from ._spangroups import Bounds, set_group
 
 TARGET_GROUP = "dc_targets"
 CUE_GROUP = "dc_cues"

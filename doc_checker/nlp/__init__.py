@@ -1,0 +1,10 @@
+"""The spaCy/medspaCy pipeline: tokenizer -> sentences -> sections -> targets -> abbreviations
+-> ConText. Each component is a module here (``sentences``, ``sections``, ``targets``,
+``abbreviations``, ``context``) over one rule matcher (``matcher``, with its compiled core
+``_matchcore``); ``pipeline`` registers their spaCy factories and builds the pipeline.
+Modules starting with ``_`` are internal.
+"""
+from .pipeline import build_nlp
+from .tokenizer import make_doc
+
+__all__ = ["build_nlp", "make_doc"]
