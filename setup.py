@@ -8,6 +8,7 @@ results, slower). The plain modules listed in ``doc_checker/_build.py`` run as P
 both. A build older than its source is reported by ``doc_checker._build.build_status()`` and
 fails the tests.
 """
+
 import os
 import runpy
 import sys
@@ -26,15 +27,19 @@ class optional_build_ext(build_ext):
         try:
             super().run()
         except Exception as exc:  # no compiler, no headers: setuptools raises several kinds
-            print(f"doc-checker: compiled speed-ups not built ({exc}); running as pure Python",
-                  file=sys.stderr)
+            print(
+                f"doc-checker: compiled speed-ups not built ({exc}); running as pure Python",
+                file=sys.stderr,
+            )
 
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
         except Exception as exc:
-            print(f"doc-checker: {ext.name} not compiled ({exc}); its Python version is used",
-                  file=sys.stderr)
+            print(
+                f"doc-checker: {ext.name} not compiled ({exc}); its Python version is used",
+                file=sys.stderr,
+            )
 
 
 def extensions():
@@ -43,13 +48,21 @@ def extensions():
     except ImportError:
         print("doc-checker: Cython not available; running as pure Python", file=sys.stderr)
         return []
-    exts = [Extension("doc_checker.nlp._matchcore", ["doc_checker/nlp/_matchcore.pyx"],
-                      extra_compile_args=["-O3"])]
+    exts = [
+        Extension(
+            "doc_checker.nlp._matchcore",
+            ["doc_checker/nlp/_matchcore.pyx"],
+            extra_compile_args=["-O3"],
+        )
+    ]
     if os.environ.get("DOC_CHECKER_COMPILE") == "all":
-        exts += [Extension(f"doc_checker.{name}", [f"doc_checker/{name.replace('.', '/')}.py"])
-                 for name in BUILD["COMPILED_MODULES"]]
-    return cythonize(exts, compiler_directives={"language_level": "3"}, quiet=True,
-                     nthreads=os.cpu_count() or 1)
+        exts += [
+            Extension(f"doc_checker.{name}", [f"doc_checker/{name.replace('.', '/')}.py"])
+            for name in BUILD["COMPILED_MODULES"]
+        ]
+    return cythonize(
+        exts, compiler_directives={"language_level": "3"}, quiet=True, nthreads=os.cpu_count() or 1
+    )
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": optional_build_ext})

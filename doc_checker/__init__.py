@@ -7,13 +7,22 @@
 ``Checker`` (and with it spaCy) is imported on first use, so the pure parts (scoring, profile,
 result model) stay importable without the NLP stack.
 """
+
 from typing import Any
 
 from ._version import __version__
 from .errors import DocCheckerError, InputError, RulesError
 from .result import CheckResult, ErrorRecord
 
-__all__ = ["Checker", "CheckResult", "ErrorRecord", "DocCheckerError", "InputError", "RulesError", "__version__"]
+__all__ = [
+    "Checker",
+    "CheckResult",
+    "ErrorRecord",
+    "DocCheckerError",
+    "InputError",
+    "RulesError",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,6 +5,7 @@ The modules listed are plain Python, compiled by Cython as they are (``setup.py`
 that was not built runs from its ``.py`` file with identical results, only slower. A build older
 than its source would run the old code, so ``build_status`` reports it and the tests fail on it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -12,10 +13,25 @@ import os
 from typing import Dict
 
 # compiled from their .py source as they are; _matchcore is the typed core (a .pyx file)
-COMPILED_MODULES = ("nlp.abbreviations", "checker", "decide.claims", "decide.coding", "nlp.context",
-                    "decide.elements", "io.text", "nlp.tokenizer", "nlp._layout", "nlp.matcher", "result",
-                    "decide.scoring", "nlp.sections", "nlp.sentences", "nlp._spangroups", "nlp.targets",
-                    "nlp._tokenizer_cache")
+COMPILED_MODULES = (
+    "nlp.abbreviations",
+    "checker",
+    "decide.claims",
+    "decide.coding",
+    "nlp.context",
+    "decide.elements",
+    "io.text",
+    "nlp.tokenizer",
+    "nlp._layout",
+    "nlp.matcher",
+    "result",
+    "decide.scoring",
+    "nlp.sections",
+    "nlp.sentences",
+    "nlp._spangroups",
+    "nlp.targets",
+    "nlp._tokenizer_cache",
+)
 CORE = "nlp._matchcore"
 
 

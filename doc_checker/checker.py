@@ -4,6 +4,7 @@ The pipeline is built once per Checker (per process). ``check_many`` streams: it
 input lazily, keeps at most a few batches in memory, and yields one result or one error record
 per input, in input order, whatever goes wrong with a single note.
 """
+
 from __future__ import annotations
 
 import gc
@@ -21,16 +22,15 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 from .decide.claims import ClaimRules, claim_findings, load_claim_rules, parse_codes
 from .decide.coding import suggest_code
 from .decide.elements import analyze
+from .decide.scoring import assess
 from .errors import InputError
 from .io.text import MAX_NOTE_CHARS, validate_text
-from .nlp.tokenizer import make_doc
 from .nlp._layout import TEXT_KEY
-from .nlp.pipeline import build_nlp
-from .rules import Profile, load_profile
-from .result import CheckResult, ErrorRecord, Finding, Outcome
-from .rules import Ruleset, default_patterns_dir, load_ruleset
-from .decide.scoring import assess
 from .nlp._tokenizer_cache import ChunkCachePrimer
+from .nlp.pipeline import build_nlp
+from .nlp.tokenizer import make_doc
+from .result import CheckResult, ErrorRecord, Finding, Outcome
+from .rules import Profile, Ruleset, default_patterns_dir, load_profile, load_ruleset
 
 log = logging.getLogger(__name__)
 VOCAB_REFRESH_STRINGS = 50_000
@@ -52,14 +52,23 @@ class _Item:
 class Checker:
     """Checks procedure notes for the documentation that supports CPT +77002."""
 
-    def __init__(self, profile: Union[None, str, os.PathLike, dict, Profile] = None,
-                 patterns: Union[None, str, os.PathLike] = None) -> None:
+    def __init__(
+        self,
+        profile: Union[None, str, os.PathLike, dict, Profile] = None,
+        patterns: Union[None, str, os.PathLike] = None,
+    ) -> None:
         self._profile_arg = profile
         self._patterns_arg = str(patterns) if patterns is not None else None
         self.ruleset: Ruleset = load_ruleset(patterns)
-        self.profile: Profile = load_profile(profile, Path(patterns) if patterns is not None else None)
-        claims_dir = patterns if patterns is not None and (Path(patterns) / "claims.json").exists() else None
-        self.claim_rules: ClaimRules = load_claim_rules(claims_dir if claims_dir is not None else default_patterns_dir())
+        self.profile: Profile = load_profile(
+            profile, Path(patterns) if patterns is not None else None
+        )
+        claims_dir = (
+            patterns if patterns is not None and (Path(patterns) / "claims.json").exists() else None
+        )
+        self.claim_rules: ClaimRules = load_claim_rules(
+            claims_dir if claims_dir is not None else default_patterns_dir()
+        )
         self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
         self._primer = ChunkCachePrimer(self.nlp.tokenizer)
         self._base_strings = len(self.nlp.vocab.strings)
@@ -85,8 +94,14 @@ class Checker:
         return self.ruleset.version
 
     # one note --------------------------------------------------------------------------------
-    def check(self, text: Union[str, bytes], note_id: Optional[str] = None,
-              meta: Optional[Dict[str, Any]] = None, codes: Any = None, keep_text: bool = False) -> CheckResult:
+    def check(
+        self,
+        text: Union[str, bytes],
+        note_id: Optional[str] = None,
+        meta: Optional[Dict[str, Any]] = None,
+        codes: Any = None,
+        keep_text: bool = False,
+    ) -> CheckResult:
         """Check one note. ``codes``: the claim's billed CPT codes ("20610;77002-26"), when
         known, for the claim edits. Raises InputError for text that cannot be a note."""
         text = validate_text(text)
@@ -99,34 +114,62 @@ class Checker:
         doc.user_data[TEXT_KEY] = text
         return doc
 
-    def _result(self, doc, note_id: Optional[str], meta: Optional[Dict[str, Any]] = None, codes: Any = None,
-                keep_text: bool = False) -> CheckResult:
+    def _result(
+        self,
+        doc,
+        note_id: Optional[str],
+        meta: Optional[Dict[str, Any]] = None,
+        codes: Any = None,
+        keep_text: bool = False,
+    ) -> CheckResult:
         analysis = analyze(doc, self.ruleset, self._required)
         code, findings = suggest_code(analysis, self.ruleset)
         present = {name: el.present for name, el in analysis.elements.items()}
         score, verdict, queries = assess(present, self.profile, code, self.ruleset.elements)
         billed, claims = self._claims(codes, code, verdict, analysis.ct_mr_arthrogram)
         return CheckResult(
-            note_id=None if note_id is None else str(note_id), score=score, verdict=verdict,
-            suggested_code=code, elements=analysis.elements, findings=findings, queries=queries,
-            ruleset_version=self.ruleset.version, profile=self.profile.name, meta=dict(meta or {}),
-            billed_codes=billed, claim_findings=claims, text=doc.user_data.get(TEXT_KEY) if keep_text else None,
+            note_id=None if note_id is None else str(note_id),
+            score=score,
+            verdict=verdict,
+            suggested_code=code,
+            elements=analysis.elements,
+            findings=findings,
+            queries=queries,
+            ruleset_version=self.ruleset.version,
+            profile=self.profile.name,
+            meta=dict(meta or {}),
+            billed_codes=billed,
+            claim_findings=claims,
+            text=doc.user_data.get(TEXT_KEY) if keep_text else None,
         )
 
-    def _claims(self, codes: Any, suggested: Optional[str], verdict: str,
-                ct_mr_arthrogram: bool) -> Tuple[Optional[List[str]], List[Finding]]:
+    def _claims(
+        self, codes: Any, suggested: Optional[str], verdict: str, ct_mr_arthrogram: bool
+    ) -> Tuple[Optional[List[str]], List[Finding]]:
         if codes is None:
             return None, []
         try:
             billed = parse_codes(codes)
         except ValueError as exc:
-            return [], [Finding("INVALID_CODES", "error", f"The billed codes could not be read: {exc}")]
-        return [str(b) for b in billed], claim_findings(billed, suggested_code=suggested, verdict=verdict,
-                                                        ct_mr_arthrogram=ct_mr_arthrogram, rules=self.claim_rules)
+            return [], [
+                Finding("INVALID_CODES", "error", f"The billed codes could not be read: {exc}")
+            ]
+        return [str(b) for b in billed], claim_findings(
+            billed,
+            suggested_code=suggested,
+            verdict=verdict,
+            ct_mr_arthrogram=ct_mr_arthrogram,
+            rules=self.claim_rules,
+        )
 
     # many notes ------------------------------------------------------------------------------
-    def check_many(self, notes: Iterable[NoteInput], batch_size: int = 64, n_process: int = 1,
-                   keep_text: bool = False) -> Iterator[Outcome]:
+    def check_many(
+        self,
+        notes: Iterable[NoteInput],
+        batch_size: int = 64,
+        n_process: int = 1,
+        keep_text: bool = False,
+    ) -> Iterator[Outcome]:
         """Yield one CheckResult or ErrorRecord per input, in input order, streaming.
 
         ``notes`` items are texts, ``(note_id, text[, meta[, codes]])`` tuples, dicts with those
@@ -169,7 +212,9 @@ class Checker:
             try:
                 good.append((k, validate_text(item.text)))
             except InputError as exc:
-                out[k] = ErrorRecord(item.note_id, exc.code, exc.message, position=item.position, meta=item.meta)
+                out[k] = ErrorRecord(
+                    item.note_id, exc.code, exc.message, position=item.position, meta=item.meta
+                )
         # stage by stage: every note of the chunk through one component, then the next (about a
         # tenth faster than note by note: each stage's code and data stay warm in the CPU caches)
         try:
@@ -195,8 +240,9 @@ class Checker:
         except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
             return _internal_error(item, "element logic", exc)
 
-    def _check_parallel(self, items: Iterator[_Item], batch_size: int, n_process: int,
-                        keep_text: bool) -> Iterator[Outcome]:
+    def _check_parallel(
+        self, items: Iterator[_Item], batch_size: int, n_process: int, keep_text: bool
+    ) -> Iterator[Outcome]:
         """n_process - 1 worker processes plus this one: the parent checks every n_process-th
         chunk itself while the workers check the others (it would otherwise sit waiting for
         results and still compete with them for a core). Results are yielded in input order."""
@@ -206,10 +252,15 @@ class Checker:
         pool = self._pools.get(n_process)
         if pool is None or getattr(pool, "_broken", False):
             # the workers start at the first submit and are kept for later calls (close() ends them)
-            _PARENT = self  # a forked worker inherits this built pipeline instead of building its own
+            _PARENT = (
+                self  # a forked worker inherits this built pipeline instead of building its own
+            )
             pool = self._pools[n_process] = ProcessPoolExecutor(
-                max_workers=n_process - 1, mp_context=context, initializer=_init_worker,
-                initargs=(self._profile_arg, self._patterns_arg))
+                max_workers=n_process - 1,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(self._profile_arg, self._patterns_arg),
+            )
         frozen = context.get_start_method() == "fork"
         if frozen:
             gc.freeze()  # keep the collector off the inherited heap: no copy-on-write page copies
@@ -219,8 +270,14 @@ class Checker:
             if frozen:
                 gc.unfreeze()  # the workers are forked by now; let this process collect again
 
-    def _run_pool(self, pool: ProcessPoolExecutor, items: Iterator[_Item], batch_size: int, n_process: int,
-                  keep_text: bool) -> Iterator[Outcome]:
+    def _run_pool(
+        self,
+        pool: ProcessPoolExecutor,
+        items: Iterator[_Item],
+        batch_size: int,
+        n_process: int,
+        keep_text: bool,
+    ) -> Iterator[Outcome]:
         """Every n_process-th chunk is this process's, the others go to the workers. Results are
         yielded in input order; while the next one is still with a worker, this process checks
         one of its own later chunks, or takes back a chunk no worker has started, rather than
@@ -239,14 +296,20 @@ class Checker:
                     if number % n_process == 0:
                         pending.append(_OwnChunk(chunk))
                     else:
-                        pending.append(_WorkerChunk(chunk, pool.submit(_worker_check, chunk, keep_text)))
+                        pending.append(
+                            _WorkerChunk(chunk, pool.submit(_worker_check, chunk, keep_text))
+                        )
                     number += 1
                 if not pending:
                     return
                 head = pending[0]
                 if isinstance(head, _OwnChunk) or head.future.done():
                     pending.popleft()
-                    yield from (head.check(self, keep_text) if isinstance(head, _OwnChunk) else head.future.result())
+                    yield from (
+                        head.check(self, keep_text)
+                        if isinstance(head, _OwnChunk)
+                        else head.future.result()
+                    )
                     continue
                 if not self._work_ahead(pending, keep_text):
                     pending.popleft()
@@ -315,8 +378,13 @@ def _gc_paused() -> Iterator[None]:
 def _internal_error(item: _Item, stage: str, exc: Exception) -> ErrorRecord:
     """An error record for a note the checker itself failed on (logs the type, never the text)."""
     log.warning("note at position %s failed in %s: %s", item.position, stage, type(exc).__name__)
-    return ErrorRecord(item.note_id, "internal_error", f"the checker failed on this note ({type(exc).__name__})",
-                       position=item.position, meta=item.meta)
+    return ErrorRecord(
+        item.note_id,
+        "internal_error",
+        f"the checker failed on this note ({type(exc).__name__})",
+        position=item.position,
+        meta=item.meta,
+    )
 
 
 def _numbered(notes: Iterable[NoteInput]) -> Iterator[_Item]:
@@ -325,20 +393,44 @@ def _numbered(notes: Iterable[NoteInput]) -> Iterator[_Item]:
             yield _Item(pos, None, item)
         elif isinstance(item, tuple):
             if not 2 <= len(item) <= 4:
-                yield _Item(pos, None, InputError("bad_item", f"input {pos}: a tuple must be (note_id, text[, meta[, codes]])"))
+                yield _Item(
+                    pos,
+                    None,
+                    InputError(
+                        "bad_item", f"input {pos}: a tuple must be (note_id, text[, meta[, codes]])"
+                    ),
+                )
                 continue
             note_id, text, meta, codes = (tuple(item) + (None, None))[:4]
-            yield _Item(pos, None if note_id is None else str(note_id), text, dict(meta or {}), codes)
+            yield _Item(
+                pos, None if note_id is None else str(note_id), text, dict(meta or {}), codes
+            )
         elif isinstance(item, dict):
             note_id = item.get("note_id")
-            yield _Item(pos, None if note_id is None else str(note_id), item.get("text"),
-                        dict(item.get("meta") or {}), item.get("codes"))
+            yield _Item(
+                pos,
+                None if note_id is None else str(note_id),
+                item.get("text"),
+                dict(item.get("meta") or {}),
+                item.get("codes"),
+            )
         elif hasattr(item, "text"):
             note_id = getattr(item, "note_id", None)
-            yield _Item(pos, None if note_id is None else str(note_id), item.text,
-                        dict(getattr(item, "meta", None) or {}), getattr(item, "codes", None))
+            yield _Item(
+                pos,
+                None if note_id is None else str(note_id),
+                item.text,
+                dict(getattr(item, "meta", None) or {}),
+                getattr(item, "codes", None),
+            )
         else:
-            yield _Item(pos, None, InputError("not_text", f"input {pos}: a note must be text, not {type(item).__name__}"))
+            yield _Item(
+                pos,
+                None,
+                InputError(
+                    "not_text", f"input {pos}: a note must be text, not {type(item).__name__}"
+                ),
+            )
 
 
 _WORKER: Optional[Checker] = None

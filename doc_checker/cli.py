@@ -1,6 +1,7 @@
 """Command line: ``doc-checker check | explain | evaluate``. A thin shell over Checker, readers and
 writers. Exit codes: 0 every input checked; 1 some inputs were error records (each is in the
 output); 2 usage errors (a bad path, no notes, invalid rules), reported before any note is read."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,10 +13,10 @@ from pathlib import Path
 from typing import IO, Dict, Iterator, List, Optional
 
 from ._version import __version__
-from .errors import DocCheckerError, UsageError
 from .decide.claims import parse_codes
-from .io.readers import FORMATS as INPUT_FORMATS
+from .errors import DocCheckerError, UsageError
 from .io.paths import iter_records, resolve_paths
+from .io.readers import FORMATS as INPUT_FORMATS
 from .io.writers import FORMATS, write_outcomes
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -33,42 +34,99 @@ IGNORED_STYLE = "strike red"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="doc-checker", description="Check procedure notes for the documentation that supports CPT +77002.")
+    p = argparse.ArgumentParser(
+        prog="doc-checker",
+        description="Check procedure notes for the documentation that supports CPT +77002.",
+    )
     p.add_argument("--version", action="version", version=f"doc-checker {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--profile", help="profile JSON (which elements are required, weights)")
-    common.add_argument("--patterns", help="patterns directory (rule files) replacing the shipped one")
+    common.add_argument(
+        "--patterns", help="patterns directory (rule files) replacing the shipped one"
+    )
 
-    c = sub.add_parser("check", parents=[common], help="check notes and print a worklist or records")
-    c.add_argument("paths", nargs="+", metavar="PATH",
-                   help="a note file (.txt, .csv, .tsv, .jsonl, .hl7, FHIR .json), a directory (all *.txt below it), or - for stdin")
+    c = sub.add_parser(
+        "check", parents=[common], help="check notes and print a worklist or records"
+    )
+    c.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a note file (.txt, .csv, .tsv, .jsonl, .hl7, FHIR .json), a directory (all *.txt below it), or - for stdin",
+    )
     c.add_argument("--format", choices=FORMATS, default="table")
-    c.add_argument("--output", "-o", help="write here instead of stdout (atomically: via OUTPUT.partial, renamed when done)")
-    c.add_argument("--input-format", choices=INPUT_FORMATS, help="read every file as this format (default: by extension)")
-    c.add_argument("--id-column", default="note_id", help="CSV/TSV/JSONL column holding the note id (default note_id)")
-    c.add_argument("--text-column", default="text", help="CSV/TSV/JSONL column holding the note text (default text)")
-    c.add_argument("--codes-column", default="cpt_codes", help="CSV/TSV/JSONL column holding billed CPT codes (default cpt_codes)")
-    c.add_argument("--codes", help="billed CPT codes for notes whose input has none, e.g. '20610;77002-26'")
-    c.add_argument("--keep-order", action="store_true", help="table/csv: input order instead of lowest score first")
-    c.add_argument("--group-by", metavar="COLUMN", help="html: summarise by this carried-through column (e.g. the physician)")
-    c.add_argument("--resume", action="store_true", help="jsonl --output: skip note ids already written by an earlier, interrupted run")
-    c.add_argument("--fail-on-error", action="store_true", help="stop at the first note that cannot be checked (exit 1)")
+    c.add_argument(
+        "--output",
+        "-o",
+        help="write here instead of stdout (atomically: via OUTPUT.partial, renamed when done)",
+    )
+    c.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        help="read every file as this format (default: by extension)",
+    )
+    c.add_argument(
+        "--id-column",
+        default="note_id",
+        help="CSV/TSV/JSONL column holding the note id (default note_id)",
+    )
+    c.add_argument(
+        "--text-column",
+        default="text",
+        help="CSV/TSV/JSONL column holding the note text (default text)",
+    )
+    c.add_argument(
+        "--codes-column",
+        default="cpt_codes",
+        help="CSV/TSV/JSONL column holding billed CPT codes (default cpt_codes)",
+    )
+    c.add_argument(
+        "--codes", help="billed CPT codes for notes whose input has none, e.g. '20610;77002-26'"
+    )
+    c.add_argument(
+        "--keep-order",
+        action="store_true",
+        help="table/csv: input order instead of lowest score first",
+    )
+    c.add_argument(
+        "--group-by",
+        metavar="COLUMN",
+        help="html: summarise by this carried-through column (e.g. the physician)",
+    )
+    c.add_argument(
+        "--resume",
+        action="store_true",
+        help="jsonl --output: skip note ids already written by an earlier, interrupted run",
+    )
+    c.add_argument(
+        "--fail-on-error",
+        action="store_true",
+        help="stop at the first note that cannot be checked (exit 1)",
+    )
     c.add_argument("--batch-size", type=int, default=64)
     c.add_argument("--n-process", type=int, default=1, help="worker processes (default 1)")
     c.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
-    e = sub.add_parser("explain", parents=[common], help="show one note with its evidence highlighted")
+    e = sub.add_parser(
+        "explain", parents=[common], help="show one note with its evidence highlighted"
+    )
     e.add_argument("path", metavar="FILE")
 
-    s = sub.add_parser("serve", parents=[common], help="run the HTTP review service (FastAPI on uvicorn)")
+    s = sub.add_parser(
+        "serve", parents=[common], help="run the HTTP review service (FastAPI on uvicorn)"
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
 
-    k = sub.add_parser("spark", parents=[common], help="check a table of notes on Apache Spark, write Parquet")
-    from .spark import add_arguments as add_spark_arguments  # argparse only: pyspark loads when it runs
+    k = sub.add_parser(
+        "spark", parents=[common], help="check a table of notes on Apache Spark, write Parquet"
+    )
+    from .spark import (
+        add_arguments as add_spark_arguments,
+    )  # argparse only: pyspark loads when it runs
 
     add_spark_arguments(k)
 
@@ -166,13 +224,19 @@ def cmd_check(args) -> int:
             parse_codes(args.codes)
         except ValueError as exc:
             raise UsageError(f"--codes: {exc}") from None
-    records = iter_records(paths, args.input_format, args.id_column, args.text_column, args.codes_column, args.codes)
+    records = iter_records(
+        paths, args.input_format, args.id_column, args.text_column, args.codes_column, args.codes
+    )
     checker = _checker(args)
     if args.resume:
         done = _done_ids(args.output)
         records = (r for r in records if r.note_id is None or str(r.note_id) not in done)
-    outcomes = checker.check_many(records, batch_size=args.batch_size, n_process=args.n_process,
-                                  keep_text=args.format == "html")
+    outcomes = checker.check_many(
+        records,
+        batch_size=args.batch_size,
+        n_process=args.n_process,
+        keep_text=args.format == "html",
+    )
     show = (not args.no_progress) and sys.stderr.isatty()
     outcomes = _progress(outcomes, None, show)
     counts: Dict[str, int] = {"checked": 0, "errors": 0}
@@ -195,14 +259,25 @@ def cmd_check(args) -> int:
     stopped = False
     with checker, _output(args.output, resume=args.resume) as fh:  # the checker's workers end here
         try:
-            write_outcomes(args.format, counted(outcomes), fh, keep_order=args.keep_order, group_by=args.group_by)
+            write_outcomes(
+                args.format,
+                counted(outcomes),
+                fh,
+                keep_order=args.keep_order,
+                group_by=args.group_by,
+            )
         except _Stop:
             stopped = True
         fh.flush()
-    by_verdict = ", ".join(f"{v} {verdicts[v]}" for v in ("supported", "incomplete", "not_supported") if v in verdicts)
-    print(f"doc-checker: {counts['checked']} checked, {counts['errors']} errors"
-          + (f" ({by_verdict})" if by_verdict else "") + ("; stopped at the first error" if stopped else ""),
-          file=sys.stderr)
+    by_verdict = ", ".join(
+        f"{v} {verdicts[v]}" for v in ("supported", "incomplete", "not_supported") if v in verdicts
+    )
+    print(
+        f"doc-checker: {counts['checked']} checked, {counts['errors']} errors"
+        + (f" ({by_verdict})" if by_verdict else "")
+        + ("; stopped at the first error" if stopped else ""),
+        file=sys.stderr,
+    )
     if args.output and args.format == "html":
         print(f"doc-checker: report written to {Path(args.output).resolve()}", file=sys.stderr)
     return EXIT_ERRORS if counts["errors"] else EXIT_OK
@@ -226,7 +301,9 @@ def cmd_explain(args) -> int:
     for name, el in result.elements.items():
         for ev in el.evidence:
             rich_text.stylize(ELEMENT_STYLES[name], ev.start, ev.end)
-    console.rule(f"{result.note_id}: {result.verdict}, score {result.score:.0f}, code {result.suggested_code or 'none'}")
+    console.rule(
+        f"{result.note_id}: {result.verdict}, score {result.score:.0f}, code {result.suggested_code or 'none'}"
+    )
     console.print(rich_text)
     console.rule("elements")
     legend = Text()
@@ -240,7 +317,9 @@ def cmd_explain(args) -> int:
     if result.findings:
         console.rule("findings")
         for f in result.findings:
-            console.print(f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/] {f.code}: {f.message}")
+            console.print(
+                f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/] {f.code}: {f.message}"
+            )
     console.rule("missing and queries")
     console.print("missing: " + (", ".join(result.missing) or "none"))
     for q in result.queries:
@@ -268,9 +347,20 @@ def cmd_evaluate(args) -> int:
     for col in ("element", "precision", "recall", "F1", "tp", "fp", "fn", "tn"):
         table.add_column(col, justify="left" if col == "element" else "right")
     for name, s in ev.elements.items():
-        table.add_row(name, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.tp), str(s.fp), str(s.fn), str(s.tn))
+        table.add_row(
+            name,
+            f"{s.precision:.3f}",
+            f"{s.recall:.3f}",
+            f"{s.f1:.3f}",
+            str(s.tp),
+            str(s.fp),
+            str(s.fn),
+            str(s.tn),
+        )
     console.print(table)
-    console.print(f"verdict accuracy: {ev.verdict_accuracy:.3f}   code accuracy: {ev.code_accuracy:.3f}")
+    console.print(
+        f"verdict accuracy: {ev.verdict_accuracy:.3f}   code accuracy: {ev.code_accuracy:.3f}"
+    )
     if ev.disagreements:
         console.print(f"disagreements ({len(ev.disagreements)}):")
         for d in ev.disagreements:
@@ -290,8 +380,13 @@ def cmd_spark(args) -> int:
     return run_spark_cli(args)
 
 
-COMMANDS = {"check": cmd_check, "explain": cmd_explain, "evaluate": cmd_evaluate, "serve": cmd_serve,
-            "spark": cmd_spark}
+COMMANDS = {
+    "check": cmd_check,
+    "explain": cmd_explain,
+    "evaluate": cmd_evaluate,
+    "serve": cmd_serve,
+    "spark": cmd_spark,
+}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,5 +1,6 @@
 """Evaluate the checker against gold labels: per-element precision/recall/F1, verdict and code
 accuracy, and the disagreements (note ids and fields, never note text)."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from .result import CheckResult
-from .result import ELEMENTS
+from .result import ELEMENTS, CheckResult
 
 
 @dataclass
@@ -35,7 +35,9 @@ class ElementScore:
 @dataclass
 class Evaluation:
     n: int = 0
-    elements: Dict[str, ElementScore] = field(default_factory=lambda: {e: ElementScore() for e in ELEMENTS})
+    elements: Dict[str, ElementScore] = field(
+        default_factory=lambda: {e: ElementScore() for e in ELEMENTS}
+    )
     verdict_correct: int = 0
     code_correct: int = 0
     disagreements: List[Dict[str, Any]] = field(default_factory=list)
@@ -53,9 +55,18 @@ class Evaluation:
             "notes": self.n,
             "verdict_accuracy": round(self.verdict_accuracy, 4),
             "code_accuracy": round(self.code_accuracy, 4),
-            "elements": {e: {"precision": round(s.precision, 4), "recall": round(s.recall, 4),
-                             "f1": round(s.f1, 4), "tp": s.tp, "fp": s.fp, "fn": s.fn, "tn": s.tn}
-                         for e, s in self.elements.items()},
+            "elements": {
+                e: {
+                    "precision": round(s.precision, 4),
+                    "recall": round(s.recall, 4),
+                    "f1": round(s.f1, 4),
+                    "tp": s.tp,
+                    "fp": s.fp,
+                    "fn": s.fn,
+                    "tn": s.tn,
+                }
+                for e, s in self.elements.items()
+            },
             "disagreements": self.disagreements,
         }
 
@@ -79,7 +90,9 @@ def read_gold(path: Path) -> Iterator[Tuple[Dict[str, Any], str]]:
                 gold = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
-            text_key = next((k for k in ("text", "note_text", "note") if isinstance(gold.get(k), str)), None)
+            text_key = next(
+                (k for k in ("text", "note_text", "note") if isinstance(gold.get(k), str)), None
+            )
             file_key = next((k for k in ("file", "path") if isinstance(gold.get(k), str)), None)
             if text_key:
                 text = gold[text_key]
@@ -130,7 +143,10 @@ def evaluate(pairs: Iterable[Tuple[Dict[str, Any], CheckResult]]) -> Evaluation:
             if gold["suggested_code"] == result.suggested_code:
                 ev.code_correct += 1
             else:
-                diff["suggested_code"] = {"gold": gold["suggested_code"], "predicted": result.suggested_code}
+                diff["suggested_code"] = {
+                    "gold": gold["suggested_code"],
+                    "predicted": result.suggested_code,
+                }
         if diff:
             ev.disagreements.append({"note_id": gold.get("note_id"), **diff})
     return ev
@@ -145,8 +161,12 @@ def evaluate_gold_file(checker, path: Path, batch_size: int = 32, n_process: int
             yield gold.get("note_id"), text
 
     pairs = []
-    for i, outcome in enumerate(checker.check_many(notes(), batch_size=batch_size, n_process=n_process)):
+    for i, outcome in enumerate(
+        checker.check_many(notes(), batch_size=batch_size, n_process=n_process)
+    ):
         if not outcome.ok:
-            raise ValueError(f"gold note {golds[i].get('note_id')!r} could not be checked: {outcome.message}")
+            raise ValueError(
+                f"gold note {golds[i].get('note_id')!r} could not be checked: {outcome.message}"
+            )
         pairs.append((golds[i], outcome))
     return evaluate(pairs)

@@ -3,6 +3,7 @@
 The JSON Schema beside it (``schema/result.schema.json``) describes exactly ``to_dict``; tests
 validate every result against it.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,13 @@ class IgnoredMention:
     reason: str
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"text": self.text, "start": self.start, "end": self.end, "section": self.section,
-                "reason": self.reason}
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "section": self.section,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -84,8 +90,12 @@ class Finding:
     evidence: List[Evidence] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "evidence": [e.to_dict() for e in self.evidence]}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
 
 
 @dataclass
@@ -148,8 +158,10 @@ class ErrorRecord:
     ok = False
 
     def to_dict(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"note_id": self.note_id,
-                               "error": {"code": self.code, "message": self.message}}
+        out: Dict[str, Any] = {
+            "note_id": self.note_id,
+            "error": {"code": self.code, "message": self.message},
+        }
         if self.position is not None:
             out["position"] = self.position
         if self.meta:
@@ -166,5 +178,9 @@ Outcome = Union[CheckResult, ErrorRecord]
 @lru_cache(maxsize=1)
 def result_schema() -> Dict[str, Any]:
     """The JSON Schema (draft 2020-12) of ``CheckResult.to_dict()`` and ``ErrorRecord.to_dict()``."""
-    text = resources.files("doc_checker.schema").joinpath("result.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("doc_checker.schema")
+        .joinpath("result.schema.json")
+        .read_text(encoding="utf-8")
+    )
     return json.loads(text)

@@ -25,15 +25,15 @@ How it runs:
   whitespace text, binary or undecodable bytes, a text column that is not text) has
   ``error_code`` / ``error_message`` set and the result columns null.
 """
-from __future__ import annotations
 
-import sys
+from __future__ import annotations
 
 import argparse
 import functools
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +58,12 @@ FINDING_FIELDS = ("code", "severity", "message")
 def result_columns() -> List[Tuple[str, str]]:
     """(name, Spark DDL type) of the columns ``check_notes`` adds, in order."""
     finding = "array<struct<code:string,severity:string,message:string>>"
-    cols = [("note_id", "string"), ("score", "double"), ("verdict", "string"),
-            ("suggested_code", "string")]
+    cols = [
+        ("note_id", "string"),
+        ("score", "double"),
+        ("verdict", "string"),
+        ("suggested_code", "string"),
+    ]
     cols += [(f"{name}{STATUS_SUFFIX}", "string") for name in ELEMENTS]
     cols += [
         ("missing", "array<string>"),
@@ -83,42 +87,64 @@ def _arrow_types() -> Dict[str, Any]:
 
     strings = pa.list_(pa.string())
     finding = pa.list_(pa.struct([pa.field(f, pa.string()) for f in FINDING_FIELDS]))
-    out: Dict[str, Any] = {"note_id": pa.string(), "score": pa.float64(), "verdict": pa.string(),
-                           "suggested_code": pa.string()}
+    out: Dict[str, Any] = {
+        "note_id": pa.string(),
+        "score": pa.float64(),
+        "verdict": pa.string(),
+        "suggested_code": pa.string(),
+    }
     for name in ELEMENTS:
         out[f"{name}{STATUS_SUFFIX}"] = pa.string()
-    out.update({"missing": strings, "findings": finding, "finding_codes": strings,
-                "claim_findings": finding, "claim_finding_codes": strings, "queries": strings,
-                "billed_codes": strings, "ruleset_version": pa.string(), "profile": pa.string(),
-                "result_json": pa.string(), "error_code": pa.string(), "error_message": pa.string()})
+    out.update(
+        {
+            "missing": strings,
+            "findings": finding,
+            "finding_codes": strings,
+            "claim_findings": finding,
+            "claim_finding_codes": strings,
+            "queries": strings,
+            "billed_codes": strings,
+            "ruleset_version": pa.string(),
+            "profile": pa.string(),
+            "result_json": pa.string(),
+            "error_code": pa.string(),
+            "error_message": pa.string(),
+        }
+    )
     return out
 
 
 def _flatten(d: Dict[str, Any]) -> Dict[str, Any]:
     """One CheckResult.to_dict() as the values of the result columns."""
+
     def findings(items):
         return [{f: x.get(f) for f in FINDING_FIELDS} for x in items]
 
     row: Dict[str, Any] = {
-        "note_id": d.get("note_id"), "score": float(d["score"]), "verdict": d["verdict"],
+        "note_id": d.get("note_id"),
+        "score": float(d["score"]),
+        "verdict": d["verdict"],
         "suggested_code": d.get("suggested_code"),
     }
     elements = d.get("elements") or {}
     for name in ELEMENTS:
         row[f"{name}{STATUS_SUFFIX}"] = (elements.get(name) or {}).get("status")
-    row.update({
-        "missing": list(d.get("missing") or []),
-        "findings": findings(d.get("findings") or []),
-        "finding_codes": [f["code"] for f in d.get("findings") or []],
-        "claim_findings": findings(d.get("claim_findings") or []),
-        "claim_finding_codes": [f["code"] for f in d.get("claim_findings") or []],
-        "queries": list(d.get("queries") or []),
-        "billed_codes": None if d.get("billed_codes") is None else list(d["billed_codes"]),
-        "ruleset_version": d.get("ruleset_version"),
-        "profile": d.get("profile"),
-        "result_json": json.dumps(d, ensure_ascii=False),
-        "error_code": None, "error_message": None,
-    })
+    row.update(
+        {
+            "missing": list(d.get("missing") or []),
+            "findings": findings(d.get("findings") or []),
+            "finding_codes": [f["code"] for f in d.get("findings") or []],
+            "claim_findings": findings(d.get("claim_findings") or []),
+            "claim_finding_codes": [f["code"] for f in d.get("claim_findings") or []],
+            "queries": list(d.get("queries") or []),
+            "billed_codes": None if d.get("billed_codes") is None else list(d["billed_codes"]),
+            "ruleset_version": d.get("ruleset_version"),
+            "profile": d.get("profile"),
+            "result_json": json.dumps(d, ensure_ascii=False),
+            "error_code": None,
+            "error_message": None,
+        }
+    )
     return row
 
 
@@ -138,7 +164,9 @@ def _snapshot_dir(path: Path) -> _Files:
     total = 0
     for p in sorted(path.rglob("*")):
         rel = p.relative_to(path)
-        if not p.is_file() or any(part == "__pycache__" or part.startswith(".") for part in rel.parts):
+        if not p.is_file() or any(
+            part == "__pycache__" or part.startswith(".") for part in rel.parts
+        ):
             continue
         data = p.read_bytes()
         total += len(data)
@@ -186,10 +214,10 @@ class _Config:
     corrupt_idx: Optional[int]
     text_col: str
     names: Tuple[str, ...]  # the result columns to add (prefixed), in result_columns() order
-    keys: Tuple[str, ...]   # their unprefixed names
+    keys: Tuple[str, ...]  # their unprefixed names
     patterns: Optional[_Files]
     profile_file: Optional[Tuple[str, _Files]]  # (file name, a one-file snapshot)
-    profile_value: Any      # a dict or Profile given directly, or None
+    profile_value: Any  # a dict or Profile given directly, or None
     batch_size: int
 
     @property
@@ -205,10 +233,11 @@ class _Config:
         return (profile_key, None if self.patterns is None else self.patterns.digest)
 
 
-def _driver_config(profile: Any, patterns: Any) -> Tuple[Optional[_Files], Optional[Tuple[str, _Files]], Any]:
+def _driver_config(
+    profile: Any, patterns: Any
+) -> Tuple[Optional[_Files], Optional[Tuple[str, _Files]], Any]:
     """Validate the rules on the driver (RulesError before any job) and snapshot them."""
-    from doc_checker.rules import load_profile
-    from doc_checker.rules import load_ruleset
+    from doc_checker.rules import load_profile, load_ruleset
 
     patterns_snap = None
     if patterns is not None:
@@ -236,22 +265,31 @@ _BUILDS: Dict[Tuple[Any, ...], int] = {}
 
 def worker_stats() -> Dict[str, Any]:
     """This process's counters (call it inside a Spark task to see a worker's)."""
-    return {"pid": os.getpid(), **STATS, "cached_checkers": len(_CHECKERS),
-            "max_builds_per_key": max(_BUILDS.values(), default=0)}
+    return {
+        "pid": os.getpid(),
+        **STATS,
+        "cached_checkers": len(_CHECKERS),
+        "max_builds_per_key": max(_BUILDS.values(), default=0),
+    }
 
 
-_STATS_DDL = ("pid long, checkers_built long, cached_checkers long, max_builds_per_key long, "
-              "batches long, rows long, peak_rss_mib double")
+_STATS_DDL = (
+    "pid long, checkers_built long, cached_checkers long, max_builds_per_key long, "
+    "batches long, rows long, peak_rss_mib double"
+)
 
 
 def _stats_batches(batches: Iterator[Any]) -> Iterator[Any]:
-    import pyarrow as pa
     import resource
+
+    import pyarrow as pa
 
     for _ in batches:
         pass
     s = worker_stats()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (
+        1024 * 1024 if sys.platform == "darwin" else 1024
+    )
     names = [f.split()[0] for f in _STATS_DDL.split(", ")]
     values = {**s, "peak_rss_mib": float(rss)}
     yield pa.RecordBatch.from_pydict({n: [values[n]] for n in names})
@@ -313,7 +351,12 @@ def _check_part(checker, part, cfg: _Config):
 
     n = part.num_rows
     col = lambda idx: part.column(idx).to_pylist() if idx is not None else [None] * n  # noqa: E731
-    ids, texts, codes, corrupt = col(cfg.id_idx), col(cfg.text_idx), col(cfg.codes_idx), col(cfg.corrupt_idx)
+    ids, texts, codes, corrupt = (
+        col(cfg.id_idx),
+        col(cfg.text_idx),
+        col(cfg.codes_idx),
+        col(cfg.corrupt_idx),
+    )
     rows: List[Optional[Dict[str, Any]]] = [None] * n
     todo: List[int] = []
     items: List[Tuple[Optional[str], Any, None, Optional[str]]] = []
@@ -327,7 +370,10 @@ def _check_part(checker, part, cfg: _Config):
         elif isinstance(text, str) and not text.strip():
             error = ("missing_text", f"the {cfg.text_col!r} column is empty")
         elif not isinstance(text, (str, bytes)):
-            error = ("not_text", f"the {cfg.text_col!r} column holds {type(text).__name__}, not text")
+            error = (
+                "not_text",
+                f"the {cfg.text_col!r} column holds {type(text).__name__}, not text",
+            )
         if error is not None:
             rows[i] = _error_row(note_id, *error)
             continue
@@ -362,10 +408,17 @@ def _error_row(note_id: Optional[str], code: str, message: str) -> Dict[str, Any
 # ---------------------------------------------------------------------------------------------
 # the library entry point
 # ---------------------------------------------------------------------------------------------
-def check_notes(df, id_col: Optional[str] = "note_id", text_col: str = "text",
-                codes_col: Optional[str] = None, profile: Union[None, str, os.PathLike, Mapping, Any] = None,
-                patterns: Union[None, str, os.PathLike] = None, *, prefix: str = "",
-                batch_size: int = DEFAULT_BATCH_SIZE):
+def check_notes(
+    df,
+    id_col: Optional[str] = "note_id",
+    text_col: str = "text",
+    codes_col: Optional[str] = None,
+    profile: Union[None, str, os.PathLike, Mapping, Any] = None,
+    patterns: Union[None, str, os.PathLike] = None,
+    *,
+    prefix: str = "",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+):
     """Check every row of ``df`` (a Spark DataFrame); return a DataFrame with one row per input row.
 
     Output columns: every input column, unchanged, then ``prefix`` + each of
@@ -397,21 +450,31 @@ def check_notes(df, id_col: Optional[str] = "note_id", text_col: str = "text",
         if name in columns:
             if key == "note_id":
                 continue  # the input's own note_id column stands (the id is also in result_json)
-            raise ValueError(f"the input already has a column named {name!r}; rename it or pass "
-                             f"prefix='dc_' to name the result columns dc_*")
+            raise ValueError(
+                f"the input already has a column named {name!r}; rename it or pass "
+                f"prefix='dc_' to name the result columns dc_*"
+            )
         names.append(name)
         keys.append(key)
         dtypes.append(_parse_datatype_string(ddl))
     patterns_snap, profile_file, profile_value = _driver_config(profile, patterns)
     index = {c: i for i, c in enumerate(columns)}
     cfg = _Config(
-        id_idx=index.get(id_col) if id_col is not None else None, text_idx=index[text_col],
+        id_idx=index.get(id_col) if id_col is not None else None,
+        text_idx=index[text_col],
         codes_idx=index[codes_col] if codes_col is not None else None,
         corrupt_idx=index.get(CORRUPT_RECORD) if CORRUPT_RECORD != text_col else None,
-        text_col=text_col, names=tuple(names), keys=tuple(keys), patterns=patterns_snap,
-        profile_file=profile_file, profile_value=profile_value, batch_size=batch_size,
+        text_col=text_col,
+        names=tuple(names),
+        keys=tuple(keys),
+        patterns=patterns_snap,
+        profile_file=profile_file,
+        profile_value=profile_value,
+        batch_size=batch_size,
     )
-    schema = StructType(list(df.schema.fields) + [StructField(n, t, True) for n, t in zip(names, dtypes)])
+    schema = StructType(
+        list(df.schema.fields) + [StructField(n, t, True) for n, t in zip(names, dtypes)]
+    )
     # a partial of a module-level function: pickled by reference, so the workers' Checker cache
     # is this module's (a closure would be pickled by value, with a fresh cache per task)
     return df.mapInArrow(functools.partial(_check_batches, cfg=cfg), schema)
@@ -431,7 +494,7 @@ def _has_scheme(path: str) -> bool:
 
 
 def _local(path: str) -> Path:
-    return Path(path[len("file://"):] if path.startswith("file://") else path)
+    return Path(path[len("file://") :] if path.startswith("file://") else path)
 
 
 def _input_format(path: str, given: Optional[str]) -> str:
@@ -452,7 +515,9 @@ def _input_format(path: str, given: Optional[str]) -> str:
         break
     if _has_scheme(path) and not suffixes:
         return "parquet"  # a table directory in a warehouse
-    raise _usage(f"{path}: cannot tell the input format from the name; pass --input-format parquet|csv|jsonl")
+    raise _usage(
+        f"{path}: cannot tell the input format from the name; pass --input-format parquet|csv|jsonl"
+    )
 
 
 def _read(spark, path: str, fmt: str):
@@ -460,14 +525,25 @@ def _read(spark, path: str, fmt: str):
     if fmt == "csv":
         # RFC 4180: quoted fields may span lines and double their quotes; every column a string
         # (ids like 00123 stay as written)
-        df = (reader.option("header", True).option("multiLine", True).option("quote", '"')
-              .option("escape", '"').option("inferSchema", False).option("mode", "PERMISSIVE")
-              .option("encoding", "UTF-8").csv(path))
+        df = (
+            reader.option("header", True)
+            .option("multiLine", True)
+            .option("quote", '"')
+            .option("escape", '"')
+            .option("inferSchema", False)
+            .option("mode", "PERMISSIVE")
+            .option("encoding", "UTF-8")
+            .csv(path)
+        )
         if df.columns and df.columns[0].startswith("\ufeff"):  # a UTF-8 byte-order mark
             df = df.withColumnRenamed(df.columns[0], df.columns[0].lstrip("\ufeff"))
         return df
     if fmt == "jsonl":
-        return reader.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT_RECORD).json(path)
+        return (
+            reader.option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT_RECORD)
+            .json(path)
+        )
     return reader.parquet(path)
 
 
@@ -482,8 +558,10 @@ def _check_output(inp: str, out: str) -> None:
     if o.exists():
         # overwrite only an earlier Spark output (a directory with _SUCCESS) or an empty directory
         if not o.is_dir() or (any(o.iterdir()) and not (o / "_SUCCESS").exists()):
-            raise _usage(f"{out}: exists and is not an earlier doc-checker spark output; "
-                         "remove it or choose another OUTPUT")
+            raise _usage(
+                f"{out}: exists and is not an earlier doc-checker spark output; "
+                "remove it or choose another OUTPUT"
+            )
 
 
 def _session(master: Optional[str]):
@@ -529,11 +607,15 @@ def run_spark_cli(args) -> int:
         try:
             df = _read(spark, inp, fmt)
         except AnalysisException as exc:
-            raise _usage(f"{inp}: cannot read as {fmt} ({str(exc).splitlines()[0][:300]})") from None
+            raise _usage(
+                f"{inp}: cannot read as {fmt} ({str(exc).splitlines()[0][:300]})"
+            ) from None
         text_col = args.text_column
         if text_col not in df.columns:
-            raise _usage(f"{inp}: no column named {text_col!r} for the note text; "
-                         f"columns: {', '.join(c for c in df.columns if c != CORRUPT_RECORD) or 'none'}")
+            raise _usage(
+                f"{inp}: no column named {text_col!r} for the note text; "
+                f"columns: {', '.join(c for c in df.columns if c != CORRUPT_RECORD) or 'none'}"
+            )
         codes_col = getattr(args, "codes_column", None)
         if codes_col is None and "cpt_codes" in df.columns and text_col != "cpt_codes":
             codes_col = "cpt_codes"  # as `doc-checker check` does
@@ -543,8 +625,14 @@ def run_spark_cli(args) -> int:
         if df.rdd.getNumPartitions() < parallelism:
             df = df.repartition(parallelism)  # one big CSV is one partition: spread the NLP work
         try:
-            checked = check_notes(df, id_col=args.id_column, text_col=text_col, codes_col=codes_col,
-                                  profile=profile, patterns=patterns)
+            checked = check_notes(
+                df,
+                id_col=args.id_column,
+                text_col=text_col,
+                codes_col=codes_col,
+                profile=profile,
+                patterns=patterns,
+            )
         except ValueError as exc:
             if isinstance(exc, DocCheckerError):
                 raise
@@ -556,10 +644,17 @@ def run_spark_cli(args) -> int:
     finally:
         if created:
             spark.stop()
-    by_verdict = ", ".join(f"{v} {verdicts[v]}" for v in ("supported", "incomplete", "not_supported")
-                           if verdicts.get(v))
-    print(f"doc-checker spark: {rows} rows, {rows - errors} checked, {errors} errors"
-          + (f" ({by_verdict})" if by_verdict else "") + f"; Parquet written to {out}", file=sys.stderr)
+    by_verdict = ", ".join(
+        f"{v} {verdicts[v]}"
+        for v in ("supported", "incomplete", "not_supported")
+        if verdicts.get(v)
+    )
+    print(
+        f"doc-checker spark: {rows} rows, {rows - errors} checked, {errors} errors"
+        + (f" ({by_verdict})" if by_verdict else "")
+        + f"; Parquet written to {out}",
+        file=sys.stderr,
+    )
     return 1 if errors else 0
 
 
@@ -569,10 +664,16 @@ def _summary(spark, out: str) -> Tuple[int, int, Dict[str, int]]:
 
     written = spark.read.parquet(out)
     error_col = "error_code" if "error_code" in written.columns else None
-    stats = written.groupBy("verdict").agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.col(error_col).isNotNull().cast("long")).alias("errors") if error_col else F.lit(0).alias("errors"),
-    ).collect()
+    stats = (
+        written.groupBy("verdict")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.col(error_col).isNotNull().cast("long")).alias("errors")
+            if error_col
+            else F.lit(0).alias("errors"),
+        )
+        .collect()
+    )
     rows = sum(r["n"] for r in stats)
     errors = sum(r["errors"] or 0 for r in stats)
     verdicts = {r["verdict"]: r["n"] for r in stats if r["verdict"] is not None}
@@ -583,13 +684,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``doc-checker spark`` (and of this file run as a script)."""
     parser.add_argument("input", metavar="INPUT")
     parser.add_argument("output", metavar="OUTPUT")
-    parser.add_argument("--input-format", choices=("parquet", "csv", "jsonl"), default=None,
-                        help="default: by extension (a directory: parquet)")
-    parser.add_argument("--master", default=None, help="Spark master, e.g. local[*] (default: spark-submit's)")
+    parser.add_argument(
+        "--input-format",
+        choices=("parquet", "csv", "jsonl"),
+        default=None,
+        help="default: by extension (a directory: parquet)",
+    )
+    parser.add_argument(
+        "--master", default=None, help="Spark master, e.g. local[*] (default: spark-submit's)"
+    )
     parser.add_argument("--id-column", default="note_id")
     parser.add_argument("--text-column", default="text")
-    parser.add_argument("--codes-column", default=None,
-                        help="column of billed CPT codes (default: cpt_codes when present)")
+    parser.add_argument(
+        "--codes-column",
+        default=None,
+        help="column of billed CPT codes (default: cpt_codes when present)",
+    )
 
 
 def _main(argv: Optional[List[str]] = None) -> int:
@@ -599,7 +709,9 @@ def _main(argv: Optional[List[str]] = None) -> int:
 
     parser = argparse.ArgumentParser(prog="doc_checker/spark.py", description=run_spark_cli.__doc__)
     parser.add_argument("--profile", help="profile JSON (which elements are required, weights)")
-    parser.add_argument("--patterns", help="patterns directory (rule files) replacing the shipped one")
+    parser.add_argument(
+        "--patterns", help="patterns directory (rule files) replacing the shipped one"
+    )
     add_arguments(parser)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:

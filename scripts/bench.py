@@ -29,6 +29,7 @@ Usage, from the repository root::
 
 No network access is needed or attempted by this script.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -108,8 +109,10 @@ def _maxrss_mib(who: int) -> float:
 
 
 def _rss_fields() -> Dict[str, float]:
-    return {"peak_rss_self_mib": _maxrss_mib(resource.RUSAGE_SELF),
-            "peak_rss_children_mib": _maxrss_mib(resource.RUSAGE_CHILDREN)}
+    return {
+        "peak_rss_self_mib": _maxrss_mib(resource.RUSAGE_SELF),
+        "peak_rss_children_mib": _maxrss_mib(resource.RUSAGE_CHILDREN),
+    }
 
 
 def measure(kind: str, notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) -> Dict[str, Any]:
@@ -245,8 +248,9 @@ def _build_line(row: Optional[Dict[str, Any]]) -> str:
         return "doc-checker build: unknown"
     compiled = sorted(name for name, state in build.items() if state == "compiled")
     other = sorted(f"{name} ({state})" for name, state in build.items() if state != "compiled")
-    return (f"doc-checker build: {len(compiled)} of {len(build)} modules compiled"
-            + (f"; NOT compiled: {', '.join(other)}" if other else ""))
+    return f"doc-checker build: {len(compiled)} of {len(build)} modules compiled" + (
+        f"; NOT compiled: {', '.join(other)}" if other else ""
+    )
 
 
 def machine_info() -> Dict[str, Any]:
@@ -279,7 +283,9 @@ def machine_info() -> Dict[str, Any]:
         for location in (spec.submodule_search_locations or []) if spec else []:
             vfile = Path(location) / "_version.py"
             if vfile.is_file():
-                m = re.search(r"__version__\s*=\s*['\"]([^'\"]+)", vfile.read_text(encoding="utf-8"))
+                m = re.search(
+                    r"__version__\s*=\s*['\"]([^'\"]+)", vfile.read_text(encoding="utf-8")
+                )
                 info["doc_checker"] = m.group(1) if m else None
     return info
 
@@ -301,16 +307,28 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
     ref_tps = ref.get("tokens_per_s") if ref and "error" not in ref else None
     floor_tps = floor.get("tokens_per_s") if floor and "error" not in floor else None
 
-    header = ["pipeline", "notes", "tokens", "build s", "warm-up s", "timed s", "notes/s",
-              "tokens/s", "x medspaCy", "x floor", "peak RSS MiB"]
+    header = [
+        "pipeline",
+        "notes",
+        "tokens",
+        "build s",
+        "warm-up s",
+        "timed s",
+        "notes/s",
+        "tokens/s",
+        "x medspaCy",
+        "x floor",
+        "peak RSS MiB",
+    ]
     table_rows = []
     for kind in ("checker", "checker_mp", "spark", "medspacy", "floor"):
         r = rows.get(kind)
         if r is None:
             continue
         if "error" in r:
-            table_rows.append([labels[kind], str(r["notes"]), "-", "-", "-", "-", "-", "-", "-", "-",
-                               "FAILED"])
+            table_rows.append(
+                [labels[kind], str(r["notes"]), "-", "-", "-", "-", "-", "-", "-", "-", "FAILED"]
+            )
             continue
         tps = r["tokens_per_s"]
         rss = f"{r['peak_rss_self_mib']:.0f}"
@@ -318,14 +336,21 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
             rss += f" + {r['n_process'] - 1}x{r['peak_rss_children_mib']:.0f}"  # the parent is a worker too
         if kind == "spark":
             rss += f" + {r['python_workers']}x{r['peak_rss_children_mib']:.0f} + JVM {r['jvm_peak_rss_mib']:.0f}"
-        table_rows.append([
-            labels[kind], str(r["notes"]), f"{r['tokens']:,}", _fmt(r.get("build_s"), ".2f"),
-            _fmt(r.get("warmup_s"), ".2f"), f"{r['seconds']:.2f}", f"{r['notes_per_s']:,.1f}",
-            f"{tps:,.0f}",
-            _fmt(tps / ref_tps if ref_tps else None, ".2f"),
-            _fmt(tps / floor_tps if floor_tps else None, ".3f"),
-            rss,
-        ])
+        table_rows.append(
+            [
+                labels[kind],
+                str(r["notes"]),
+                f"{r['tokens']:,}",
+                _fmt(r.get("build_s"), ".2f"),
+                _fmt(r.get("warmup_s"), ".2f"),
+                f"{r['seconds']:.2f}",
+                f"{r['notes_per_s']:,.1f}",
+                f"{tps:,.0f}",
+                _fmt(tps / ref_tps if ref_tps else None, ".2f"),
+                _fmt(tps / floor_tps if floor_tps else None, ".3f"),
+                rss,
+            ]
+        )
 
     lines_before = [
         f"machine: {machine['cpu']}, {machine['cpu_count']} cores ({machine['cpus_usable']} usable), "
@@ -342,8 +367,12 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
         "tokens = spacy.blank('en') token count of the notes each row ran on (counted once).",
         "x medspaCy / x floor = this row's tokens/s divided by that row's tokens/s "
         "(tokens/s, not notes/s, because the medspaCy row may run on a subset).",
-        "peak RSS = ru_maxrss of " + ("the row's own fresh process" if cfg["isolate"]
-                                      else "this process so far (cumulative, --no-isolate)")
+        "peak RSS = ru_maxrss of "
+        + (
+            "the row's own fresh process"
+            if cfg["isolate"]
+            else "this process so far (cumulative, --no-isolate)"
+        )
         + f"; for n_process={cfg['n_process']}: parent + N x largest worker (RUSAGE_CHILDREN; "
         "workers are forked, so their RSS includes pages shared with the parent).",
     ]
@@ -355,14 +384,19 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
             f"Checker kept it for the timed call, as it does for a user's later calls."
         )
     if rows.get("medspacy") and not cfg["pyrush_log"]:
-        notes_after.append("medspaCy row: PyRuSH's loguru DEBUG output silenced "
-                           "(logger.disable('PyRuSH')); --pyrush-log keeps it.")
+        notes_after.append(
+            "medspaCy row: PyRuSH's loguru DEBUG output silenced "
+            "(logger.disable('PyRuSH')); --pyrush-log keeps it."
+        )
     if identical is not None:
         notes_after.append(
             f"n_process={cfg['n_process']} results identical to 1 process: "
-            + ("YES" if identical["identical"] else
-               f"NO - {identical['mismatches']} of {identical['compared']} differ "
-               f"(first: {identical['first_mismatch']})")
+            + (
+                "YES"
+                if identical["identical"]
+                else f"NO - {identical['mismatches']} of {identical['compared']} differ "
+                f"(first: {identical['first_mismatch']})"
+            )
         )
     for kind in ("checker", "checker_mp"):
         r = rows.get(kind)
@@ -394,10 +428,13 @@ def _print_rich(lines_before, header, table_rows, notes_after) -> None:
 def _print_plain(lines_before, header, table_rows, notes_after) -> None:
     for line in lines_before:
         print(line)
-    widths = [max(len(h), *(len(r[i]) for r in table_rows)) if table_rows else len(h)
-              for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in table_rows)) if table_rows else len(h)
+        for i, h in enumerate(header)
+    ]
     fmt_row = lambda cells: "  ".join(  # noqa: E731
-        c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells))
+        c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells)
+    )
     print()
     print(fmt_row(header))
     print(fmt_row(["-" * w for w in widths]))
@@ -410,25 +447,46 @@ def _print_plain(lines_before, header, table_rows, notes_after) -> None:
 
 # ---------------------------------------------------------------------------------------------
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--notes", type=int, default=600, help="notes in the corpus (default 600)")
     ap.add_argument("--batch-size", type=int, default=64, help="batch size for every pipeline (64)")
     ap.add_argument("--n-process", type=int, default=2, help="processes for the parallel row (2)")
-    ap.add_argument("--medspacy-notes", type=int, default=150,
-                    help="run the medspaCy reference on at most this many notes (150)")
-    ap.add_argument("--skip-medspacy", action="store_true", help="do not run the medspaCy reference")
+    ap.add_argument(
+        "--medspacy-notes",
+        type=int,
+        default=150,
+        help="run the medspaCy reference on at most this many notes (150)",
+    )
+    ap.add_argument(
+        "--skip-medspacy", action="store_true", help="do not run the medspaCy reference"
+    )
     ap.add_argument("--skip-spark", action="store_true", help="do not run the Spark local[2] row")
     ap.add_argument("--warmup", type=int, default=5, help="notes each pipeline warms up on (5)")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="runs per row, each in a fresh process; the fastest is reported (3)")
-    ap.add_argument("--patterns", default=None,
-                    help="patterns directory for the Checker (default: the shipped patterns, or "
-                         "the checkout's patterns/ when the package is not installed)")
-    ap.add_argument("--pyrush-log", action="store_true",
-                    help="keep PyRuSH's loguru DEBUG output to stderr in the medspaCy row")
-    ap.add_argument("--no-isolate", dest="isolate", action="store_false",
-                    help="run every row in this process (peak RSS becomes cumulative)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per row, each in a fresh process; the fastest is reported (3)",
+    )
+    ap.add_argument(
+        "--patterns",
+        default=None,
+        help="patterns directory for the Checker (default: the shipped patterns, or "
+        "the checkout's patterns/ when the package is not installed)",
+    )
+    ap.add_argument(
+        "--pyrush-log",
+        action="store_true",
+        help="keep PyRuSH's loguru DEBUG output to stderr in the medspaCy row",
+    )
+    ap.add_argument(
+        "--no-isolate",
+        dest="isolate",
+        action="store_false",
+        help="run every row in this process (peak RSS becomes cumulative)",
+    )
     ap.add_argument("--plain", action="store_true", help="plain-text table even if rich is there")
     ap.add_argument("--json", metavar="OUT", help="also write the numbers as JSON to OUT")
     args = ap.parse_args(argv)
@@ -436,10 +494,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ap.error("--notes and --batch-size must be >= 1, --n-process >= 2")
 
     cfg = {
-        "batch_size": args.batch_size, "n_process": args.n_process, "warmup": max(0, args.warmup),
+        "batch_size": args.batch_size,
+        "n_process": args.n_process,
+        "warmup": max(0, args.warmup),
         "repeat": max(1, args.repeat),
         "patterns": args.patterns if args.patterns is not None else default_patterns(),
-        "pyrush_log": args.pyrush_log, "isolate": args.isolate,
+        "pyrush_log": args.pyrush_log,
+        "isolate": args.isolate,
         "start_method": mp.get_start_method(),
     }
     notes = build_corpus(args.notes)
@@ -449,7 +510,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     rows: Dict[str, Dict[str, Any]] = {}
 
-    def run(kind: str, subset: Sequence[Tuple[str, str]], repeat: int = cfg["repeat"]) -> Dict[str, Any]:
+    def run(
+        kind: str, subset: Sequence[Tuple[str, str]], repeat: int = cfg["repeat"]
+    ) -> Dict[str, Any]:
         """The row's fastest of ``repeat`` runs, each in a fresh process (a cold start, every
         note seen once: noise on a shared machine only ever slows a run down)."""
         best: Optional[Dict[str, Any]] = None
@@ -478,15 +541,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     token_counts: List[int] = floor.pop("token_counts")
     corpus = {
-        "notes": len(notes), "fixtures": len(list(FIXTURES.glob("*.txt"))), "seed": SEED,
-        "tokens": sum(token_counts), "min": min(token_counts), "max": max(token_counts),
+        "notes": len(notes),
+        "fixtures": len(list(FIXTURES.glob("*.txt"))),
+        "seed": SEED,
+        "tokens": sum(token_counts),
+        "min": min(token_counts),
+        "max": max(token_counts),
         "median": statistics.median(token_counts),
         "chars": sum(len(t) for _, t in notes),
         # the fixture set may grow: the digest tells whether two runs timed the same notes
         "sha256": hashlib.sha256("\x00".join(t for _, t in notes).encode("utf-8")).hexdigest(),
     }
-    log(f"  {corpus['tokens']:,} tokens, {corpus['min']}-{corpus['max']} per note "
-        f"(median {corpus['median']:.0f})")
+    log(
+        f"  {corpus['tokens']:,} tokens, {corpus['min']}-{corpus['max']} per note "
+        f"(median {corpus['median']:.0f})"
+    )
 
     run("checker", notes)
     run("checker_mp", notes)
@@ -506,10 +575,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         a, b = one.pop("results"), many.pop("results")
         ja = [json.dumps(d, sort_keys=True) for d in a]
         jb = [json.dumps(d, sort_keys=True) for d in b]
-        bad = [i for i in range(max(len(ja), len(jb)))
-               if i >= len(ja) or i >= len(jb) or ja[i] != jb[i]]
-        identical = {"identical": not bad, "compared": max(len(ja), len(jb)), "mismatches": len(bad),
-                     "first_mismatch": (notes[bad[0]][0] if bad and bad[0] < len(notes) else None)}
+        bad = [
+            i
+            for i in range(max(len(ja), len(jb)))
+            if i >= len(ja) or i >= len(jb) or ja[i] != jb[i]
+        ]
+        identical = {
+            "identical": not bad,
+            "compared": max(len(ja), len(jb)),
+            "mismatches": len(bad),
+            "first_mismatch": (notes[bad[0]][0] if bad and bad[0] < len(notes) else None),
+        }
     for r in rows.values():
         r.pop("results", None)
 
@@ -527,11 +603,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     if args.json:
         report = {
-            "machine": machine, "corpus": corpus,
-            "config": {k: v for k, v in cfg.items()} | {"notes": args.notes,
-                                                        "medspacy_notes": args.medspacy_notes,
-                                                        "skip_medspacy": args.skip_medspacy},
-            "rows": rows, "n_process_identical": identical, "driver_peak_rss_mib": driver_rss,
+            "machine": machine,
+            "corpus": corpus,
+            "config": {k: v for k, v in cfg.items()}
+            | {
+                "notes": args.notes,
+                "medspacy_notes": args.medspacy_notes,
+                "skip_medspacy": args.skip_medspacy,
+            },
+            "rows": rows,
+            "n_process_identical": identical,
+            "driver_peak_rss_mib": driver_rss,
         }
         ref, floor = rows.get("medspacy"), rows.get("floor")
         for r in rows.values():

@@ -8,6 +8,7 @@ microseconds per token and the ratio to the short note. The issue's bar: within 
 
     python scripts/bench_length.py [--chars 1000000] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,10 @@ def notes(chars: int, seed: int = 1234):
     import spacy
 
     blank = spacy.blank("en")
-    fixtures = [p.read_text(encoding="utf-8").strip() for p in sorted((ROOT / "fixtures" / "notes").glob("*.txt"))]
+    fixtures = [
+        p.read_text(encoding="utf-8").strip()
+        for p in sorted((ROOT / "fixtures" / "notes").glob("*.txt"))
+    ]
     short = min(fixtures, key=lambda t: abs(len(blank(t)) - 250))
     rng = random.Random(seed)
     parts, size = [], 0
@@ -36,8 +40,11 @@ def notes(chars: int, seed: int = 1234):
         size += len(part) + 2
     long_note = "\n\n".join(parts)[:chars]
     blob = re.sub(r"[.!?]?\s*\n\s*", " ", long_note)
-    return {"short (~250 tokens)": short, f"{len(long_note):,} chars, laid out": long_note,
-            f"{len(blob):,} chars, one run-on line": blob}, blank
+    return {
+        "short (~250 tokens)": short,
+        f"{len(long_note):,} chars, laid out": long_note,
+        f"{len(blob):,} chars, one run-on line": blob,
+    }, blank
 
 
 def main(argv=None) -> int:
@@ -64,8 +71,10 @@ def main(argv=None) -> int:
             best = min(best, (time.perf_counter() - start) / loops)
         per_token = best / tokens * 1e6
         base = base or per_token
-        print(f"{label:32s} {tokens:>9,} tokens  {best * 1e3:10.1f} ms  {per_token:6.2f} us/token  "
-              f"{per_token / base:4.2f}x the short note")
+        print(
+            f"{label:32s} {tokens:>9,} tokens  {best * 1e3:10.1f} ms  {per_token:6.2f} us/token  "
+            f"{per_token / base:4.2f}x the short note"
+        )
     return 0
 
 

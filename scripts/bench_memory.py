@@ -6,6 +6,7 @@ a child process (jsonl output to a file, one process) and reports the child's pe
 
     python scripts/bench_memory.py --small 1000 --large 100000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,16 +24,34 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def write_corpus(path: Path, n: int, seed: int = 1234) -> None:
     rng = random.Random(seed)
-    notes = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures" / "notes").glob("*.txt"))]
+    notes = [
+        p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures" / "notes").glob("*.txt"))
+    ]
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
-            text = rng.choice(notes) + f"\nAccession {rng.randrange(10**8)}. Dictated {rng.randrange(1, 29)}/{rng.randrange(1, 13)}/2026."
-            fh.write(json.dumps({"note_id": f"n{i:06d}", "text": text, "payer": rng.choice("ABCDE")}) + "\n")
+            text = (
+                rng.choice(notes)
+                + f"\nAccession {rng.randrange(10**8)}. Dictated {rng.randrange(1, 29)}/{rng.randrange(1, 13)}/2026."
+            )
+            fh.write(
+                json.dumps({"note_id": f"n{i:06d}", "text": text, "payer": rng.choice("ABCDE")})
+                + "\n"
+            )
 
 
 def peak_rss_mib(corpus: Path, out: Path) -> tuple:
-    cmd = [sys.executable, "-m", "doc_checker.cli", "check", "--format", "jsonl", "--no-progress",
-           "--output", str(out), str(corpus)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "doc_checker.cli",
+        "check",
+        "--format",
+        "jsonl",
+        "--no-progress",
+        "--output",
+        str(out),
+        str(corpus),
+    ]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -53,8 +72,11 @@ def main() -> int:
             rss, seconds, code = peak_rss_mib(corpus, Path(tmp) / f"out{n}.jsonl")
             lines = sum(1 for _ in open(Path(tmp) / f"out{n}.jsonl"))
             rows.append((n, rss, seconds, code, lines))
-            print(f"{n:>7} notes: peak RSS {rss:7.1f} MiB, {seconds:7.1f} s ({n / seconds:6.1f} notes/s), "
-                  f"exit {code}, {lines} output lines", flush=True)
+            print(
+                f"{n:>7} notes: peak RSS {rss:7.1f} MiB, {seconds:7.1f} s ({n / seconds:6.1f} notes/s), "
+                f"exit {code}, {lines} output lines",
+                flush=True,
+            )
     ratio = rows[1][1] / rows[0][1]
     print(f"peak RSS ratio {args.large} / {args.small} notes: {ratio:.2f} (target <= 1.3)")
     return 0 if ratio <= 1.3 and all(r[4] == r[0] for r in rows) else 1

@@ -16,6 +16,7 @@ Usage, from the repository root::
 ``measure()`` (kind, notes, build_s, warmup_s, seconds, errors, peak_rss_self_mib,
 peak_rss_children_mib, results), so bench.py can run it as one more row.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,10 +54,14 @@ def measure_spark(notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) -> Dict
     patterns = cfg.get("patterns")
     out: Dict[str, Any] = {"kind": "spark", "notes": len(notes), "master": master}
     t0 = time.perf_counter()
-    spark = (SparkSession.builder.master(master).appName("doc-checker-bench")
-             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.shuffle.partitions", "2")
-             .getOrCreate())
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("doc-checker-bench")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     out["session_s"] = time.perf_counter() - t0
     slots = spark.sparkContext.defaultParallelism
@@ -65,12 +70,20 @@ def measure_spark(notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) -> Dict
     try:
         # warm-up: a few notes on every slot (Python workers start, each builds its Checker)
         t0 = time.perf_counter()
-        warm = spark.createDataFrame(list(notes[: max(cfg.get("warmup", 5), slots)]), "note_id string, text string")
-        check_notes(warm.repartition(slots), patterns=patterns).write.format("noop").mode("overwrite").save()
+        warm = spark.createDataFrame(
+            list(notes[: max(cfg.get("warmup", 5), slots)]), "note_id string, text string"
+        )
+        check_notes(warm.repartition(slots), patterns=patterns).write.format("noop").mode(
+            "overwrite"
+        ).save()
         out["warmup_s"] = time.perf_counter() - t0
         out["build_s"] = None  # inside the warm-up (one Checker per worker process)
 
-        df = spark.createDataFrame(list(notes), "note_id string, text string").repartition(partitions).cache()
+        df = (
+            spark.createDataFrame(list(notes), "note_id string, text string")
+            .repartition(partitions)
+            .cache()
+        )
         df.count()
         t0 = time.perf_counter()
         checked = check_notes(df, patterns=patterns, batch_size=cfg.get("batch_size", 64))
@@ -80,7 +93,9 @@ def measure_spark(notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) -> Dict
         workers = {s["pid"]: s for s in collect_worker_stats(spark, 4 * slots)}
         out["python_workers"] = len(workers)
         out["checkers_built"] = sum(s["checkers_built"] for s in workers.values())
-        out["peak_rss_children_mib"] = max((s["peak_rss_mib"] for s in workers.values()), default=0.0)
+        out["peak_rss_children_mib"] = max(
+            (s["peak_rss_mib"] for s in workers.values()), default=0.0
+        )
         jvm = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
         out["jvm_peak_rss_mib"] = _vm_hwm_mib(int(jvm))
         out["peak_rss_self_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -89,7 +104,9 @@ def measure_spark(notes: Sequence[Tuple[str, str]], cfg: Dict[str, Any]) -> Dict
             order = {nid: i for i, (nid, _) in enumerate(notes)}
             rows.sort(key=lambda r: order[r["note_id"]])
             out["errors"] = sum(1 for r in rows if r["error_code"] is not None)
-            out["results"] = [json.loads(r["result_json"]) if r["result_json"] else None for r in rows]
+            out["results"] = [
+                json.loads(r["result_json"]) if r["result_json"] else None for r in rows
+            ]
         else:
             out["errors"] = checked.where("error_code is not null").count()
     finally:
@@ -104,14 +121,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--partitions", type=int, default=None, help="default: 4 x the master's slots")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--patterns", default=None)
-    ap.add_argument("--verify", action="store_true",
-                    help="also check the results equal Checker.check_many in this process")
+    ap.add_argument(
+        "--verify",
+        action="store_true",
+        help="also check the results equal Checker.check_many in this process",
+    )
     ap.add_argument("--json", metavar="OUT")
     args = ap.parse_args(argv)
     notes = build_corpus(args.notes)
-    cfg = {"master": args.master, "partitions": args.partitions, "batch_size": args.batch_size,
-           "patterns": args.patterns if args.patterns is not None else default_patterns(),
-           "verify": args.verify, "warmup": 5}
+    cfg = {
+        "master": args.master,
+        "partitions": args.partitions,
+        "batch_size": args.batch_size,
+        "patterns": args.patterns if args.patterns is not None else default_patterns(),
+        "verify": args.verify,
+        "warmup": 5,
+    }
     r = measure_spark(notes, cfg)
     r["notes_per_s"] = r["notes"] / r["seconds"]
     identical = None
@@ -120,16 +145,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         expected = [o.to_dict() for o in Checker(patterns=cfg["patterns"]).check_many(notes)]
         identical = expected == r.pop("results")
-    print(f"{'pipeline':<44} {'notes':>6} {'session s':>9} {'warm-up s':>9} {'timed s':>8} "
-          f"{'notes/s':>8} {'peak RSS MiB':>24}")
-    rss = (f"{r['peak_rss_self_mib']:.0f} + {r['python_workers']}x{r['peak_rss_children_mib']:.0f}"
-           + (f" + JVM {r['jvm_peak_rss_mib']:.0f}" if r.get("jvm_peak_rss_mib") else ""))
+    print(
+        f"{'pipeline':<44} {'notes':>6} {'session s':>9} {'warm-up s':>9} {'timed s':>8} "
+        f"{'notes/s':>8} {'peak RSS MiB':>24}"
+    )
+    rss = (
+        f"{r['peak_rss_self_mib']:.0f} + {r['python_workers']}x{r['peak_rss_children_mib']:.0f}"
+        + (f" + JVM {r['jvm_peak_rss_mib']:.0f}" if r.get("jvm_peak_rss_mib") else "")
+    )
     label = f"doc-checker on Spark {r['master']} ({r['partitions']} partitions)"
-    print(f"{label:<44} {r['notes']:>6} {r['session_s']:>9.2f} {r['warmup_s']:>9.2f} "
-          f"{r['seconds']:>8.2f} {r['notes_per_s']:>8.1f} {rss:>24}")
-    print(f"  {r['checkers_built']} Checkers built in {r['python_workers']} Python workers; "
-          f"{r['errors']} error rows" + ("" if identical is None else
-                                         f"; results identical to check_many: {'YES' if identical else 'NO'}"))
+    print(
+        f"{label:<44} {r['notes']:>6} {r['session_s']:>9.2f} {r['warmup_s']:>9.2f} "
+        f"{r['seconds']:>8.2f} {r['notes_per_s']:>8.1f} {rss:>24}"
+    )
+    print(
+        f"  {r['checkers_built']} Checkers built in {r['python_workers']} Python workers; "
+        f"{r['errors']} error rows"
+        + (
+            ""
+            if identical is None
+            else f"; results identical to check_many: {'YES' if identical else 'NO'}"
+        )
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=2, default=str) + "\n", encoding="utf-8")
     return 0 if identical in (None, True) and not r["errors"] else 1

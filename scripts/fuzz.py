@@ -10,6 +10,7 @@ regression test) and the run exits 1.
 
     python scripts/fuzz.py --minutes 10        (make fuzz)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,20 +28,64 @@ import jsonschema  # noqa: E402
 
 from doc_checker import Checker  # noqa: E402
 from doc_checker.errors import InputError  # noqa: E402
-from doc_checker.io.readers import read_records  # noqa: E402
 from doc_checker.io.paths import UsageError  # noqa: E402
+from doc_checker.io.readers import read_records  # noqa: E402
 from doc_checker.result import result_schema  # noqa: E402
 
-FORMAT_OF = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".hl7": "hl7", ".json": "fhir", ".txt": "txt"}
-TOKENS = [b"\r", b"\n", b"\r\n", b"|", b"^", b"~", b"\\", b"&", b"MSH|^~\\&|", b"OBX|1|TX|||", b"\\X0D\\",
-          b"\\.br\\", b'"', b",", b"\t", b"{", b"}", b"[", b"]", b'":', b"\x00", b"\xef\xbb\xbf", b"\xff\xfe",
-          b"<script>", b"</p>", b"&amp;", b"data", b"base64", b"=", b"(FG)", b"fluoroscopy", b"needle",
-          b"no ", b"\xc3", b"\xe9", "\u2028".encode(), "\U0001f600".encode()]
+FORMAT_OF = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".hl7": "hl7",
+    ".json": "fhir",
+    ".txt": "txt",
+}
+TOKENS = [
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"|",
+    b"^",
+    b"~",
+    b"\\",
+    b"&",
+    b"MSH|^~\\&|",
+    b"OBX|1|TX|||",
+    b"\\X0D\\",
+    b"\\.br\\",
+    b'"',
+    b",",
+    b"\t",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'":',
+    b"\x00",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"<script>",
+    b"</p>",
+    b"&amp;",
+    b"data",
+    b"base64",
+    b"=",
+    b"(FG)",
+    b"fluoroscopy",
+    b"needle",
+    b"no ",
+    b"\xc3",
+    b"\xe9",
+    "\u2028".encode(),
+    "\U0001f600".encode(),
+]
 
 
 def seeds() -> list:
     files = sorted((ROOT / "fixtures" / "notes").glob("*.txt"))[:40]
-    files += [p for p in sorted((ROOT / "tests" / "data" / "readers").glob("*")) if p.suffix in FORMAT_OF]
+    files += [
+        p for p in sorted((ROOT / "tests" / "data" / "readers").glob("*")) if p.suffix in FORMAT_OF
+    ]
     return [(p.suffix, p.read_bytes()) for p in files]
 
 
@@ -55,16 +100,16 @@ def mutate(data: bytes, rng: random.Random, pool: list) -> bytes:
         elif op == 1:
             buf[pos:pos] = rng.choice(TOKENS)
         elif op == 2 and buf:
-            del buf[pos:pos + rng.randint(1, 64)]
+            del buf[pos : pos + rng.randint(1, 64)]
         elif op == 3:
             other = rng.choice(pool)[1]
             a = rng.randint(0, len(other))
-            buf[pos:pos] = other[a:a + rng.randint(1, 400)]
+            buf[pos:pos] = other[a : a + rng.randint(1, 400)]
         elif op == 4:
             buf = buf[: rng.randint(0, len(buf))]
         elif op == 5 and buf:
             a = rng.randrange(len(buf))
-            buf[pos:pos] = buf[a:a + rng.randint(1, 32)] * rng.randint(2, 200)
+            buf[pos:pos] = buf[a : a + rng.randint(1, 32)] * rng.randint(2, 200)
         elif op == 6:
             buf[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 16)))
         else:
@@ -106,11 +151,17 @@ def run(minutes: float, seed: int, out_dir: Path) -> int:
                 out_dir.mkdir(parents=True, exist_ok=True)
                 crash = out_dir / f"crash-{seed}-{rounds}-{target}{suffix}"
                 crash.write_bytes(data)
-                print(f"CRASH after {rounds} rounds ({target}, {suffix}): saved {crash}", file=sys.stderr)
+                print(
+                    f"CRASH after {rounds} rounds ({target}, {suffix}): saved {crash}",
+                    file=sys.stderr,
+                )
                 traceback.print_exc()
                 return 1
             if rounds % 500 == 0:
-                print(f"{rounds} rounds, {records} records, {int(deadline - time.time())} s left", file=sys.stderr)
+                print(
+                    f"{rounds} rounds, {records} records, {int(deadline - time.time())} s left",
+                    file=sys.stderr,
+                )
     print(f"fuzz: {rounds} rounds, {records} reader records, no crash ({minutes} min, seed {seed})")
     return 0
 

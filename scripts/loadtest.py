@@ -10,6 +10,7 @@ localhost), and caps the number of requests, the concurrency and the run time. W
 configured on the server, pass it in DOC_CHECKER_TOKEN (never on the command line).
 Exit status: 0 no errors, 1 some requests failed, 2 usage error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,9 +53,13 @@ def ensure_loopback(url: str) -> str:
         try:
             addr = ipaddress.ip_address(host)
         except ValueError:
-            raise UsageError(f"refusing {host!r}: only loopback hosts (127.0.0.1, ::1, localhost)") from None
+            raise UsageError(
+                f"refusing {host!r}: only loopback hosts (127.0.0.1, ::1, localhost)"
+            ) from None
         if not addr.is_loopback:
-            raise UsageError(f"refusing {host}: not a loopback address; this load test only runs locally")
+            raise UsageError(
+                f"refusing {host}: not a loopback address; this load test only runs locally"
+            )
     return url.rstrip("/")
 
 
@@ -64,7 +69,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def load_notes(directory: Path = FIXTURE_NOTES, limit: Optional[int] = None) -> List[Dict[str, str]]:
+def load_notes(
+    directory: Path = FIXTURE_NOTES, limit: Optional[int] = None
+) -> List[Dict[str, str]]:
     paths = sorted(directory.glob("*.txt"))[:limit]
     return [{"note_id": p.stem, "text": p.read_text(encoding="utf-8")} for p in paths]
 
@@ -89,17 +96,30 @@ class Stats:
     def summary(self) -> Dict[str, object]:
         lat = sorted(self.latencies_ms)
         return {
-            "requests": self.requests, "ok": self.ok, "errors": self.errors, "error_kinds": self.error_kinds,
+            "requests": self.requests,
+            "ok": self.ok,
+            "errors": self.errors,
+            "error_kinds": self.error_kinds,
             "seconds": round(self.seconds, 3),
             "throughput_rps": round(self.requests / self.seconds, 2) if self.seconds else 0.0,
-            "latency_ms": {"p50": round(percentile(lat, 50), 1), "p90": round(percentile(lat, 90), 1),
-                           "p99": round(percentile(lat, 99), 1), "max": round(lat[-1], 1) if lat else 0.0},
+            "latency_ms": {
+                "p50": round(percentile(lat, 50), 1),
+                "p90": round(percentile(lat, 90), 1),
+                "p99": round(percentile(lat, 99), 1),
+                "max": round(lat[-1], 1) if lat else 0.0,
+            },
         }
 
 
-async def run_load(url: str, notes: Sequence[Dict[str, str]], requests: int = 2000, concurrency: int = 32,
-                   token: Optional[str] = None, timeout: float = 120.0,
-                   deadline_s: float = DEFAULT_DEADLINE_S) -> Stats:
+async def run_load(
+    url: str,
+    notes: Sequence[Dict[str, str]],
+    requests: int = 2000,
+    concurrency: int = 32,
+    token: Optional[str] = None,
+    timeout: float = 120.0,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+) -> Stats:
     """POST ``requests`` notes to ``url``/v1/check from ``concurrency`` clients. Bounded: stops
     sending when ``deadline_s`` has passed (the unsent requests count as errors)."""
     base = ensure_loopback(url)
@@ -126,7 +146,11 @@ async def run_load(url: str, notes: Sequence[Dict[str, str]], requests: int = 20
             t0 = time.perf_counter()
             try:
                 resp = await client.post(base + "/v1/check", json=note, headers=headers)
-                kind = None if resp.status_code == 200 and "verdict" in resp.json() else f"http_{resp.status_code}"
+                kind = (
+                    None
+                    if resp.status_code == 200 and "verdict" in resp.json()
+                    else f"http_{resp.status_code}"
+                )
             except (httpx.HTTPError, ValueError) as exc:
                 kind = type(exc).__name__
             stats.latencies_ms.append(1000 * (time.perf_counter() - t0))
@@ -150,7 +174,9 @@ def wait_ready(url: str, timeout: float = 120.0, proc: Optional[subprocess.Popen
     with httpx.Client(timeout=5.0, trust_env=False) as client:
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"the server exited with status {proc.returncode} before it was ready")
+                raise RuntimeError(
+                    f"the server exited with status {proc.returncode} before it was ready"
+                )
             try:
                 if client.get(base + "/readyz").status_code == 200:
                     return
@@ -161,16 +187,37 @@ def wait_ready(url: str, timeout: float = 120.0, proc: Optional[subprocess.Popen
 
 
 @contextmanager
-def spawn_server(port: Optional[int] = None, workers: int = 1, env: Optional[Dict[str, str]] = None,
-                 extra_args: Sequence[str] = (), ready_timeout: float = 180.0,
-                 stderr=None) -> Iterator[str]:
+def spawn_server(
+    port: Optional[int] = None,
+    workers: int = 1,
+    env: Optional[Dict[str, str]] = None,
+    extra_args: Sequence[str] = (),
+    ready_timeout: float = 180.0,
+    stderr=None,
+) -> Iterator[str]:
     """Start ``python -m doc_checker.cli serve`` on 127.0.0.1:``port`` (a free one by default),
     wait for /readyz, yield its URL, then stop it (SIGTERM, then SIGKILL after 15 s)."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "doc_checker.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), *extra_args]
-    proc = subprocess.Popen(cmd, cwd=str(ROOT), env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=stderr if stderr is not None else subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "doc_checker.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *extra_args,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=str(ROOT),
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr if stderr is not None else subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, ready_timeout, proc)
@@ -187,12 +234,21 @@ def spawn_server(port: Optional[int] = None, workers: int = 1, env: Optional[Dic
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--url", default="http://127.0.0.1:8000", help="a running service (loopback only)")
-    p.add_argument("--spawn", action="store_true", help="start a server on a free loopback port for the run")
+    p.add_argument(
+        "--url", default="http://127.0.0.1:8000", help="a running service (loopback only)"
+    )
+    p.add_argument(
+        "--spawn", action="store_true", help="start a server on a free loopback port for the run"
+    )
     p.add_argument("--workers", type=int, default=1, help="--spawn: server worker processes")
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE_S, help="stop sending after this many seconds")
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE_S,
+        help="stop sending after this many seconds",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = p.parse_args(argv)
     token = os.environ.get("DOC_CHECKER_TOKEN") or None
@@ -202,11 +258,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         notes = load_notes()
         if args.spawn:
             with spawn_server(workers=args.workers) as url:
-                stats = asyncio.run(run_load(url, notes, args.requests, args.concurrency, token,
-                                             deadline_s=args.deadline))
+                stats = asyncio.run(
+                    run_load(
+                        url, notes, args.requests, args.concurrency, token, deadline_s=args.deadline
+                    )
+                )
         else:
-            stats = asyncio.run(run_load(args.url, notes, args.requests, args.concurrency, token,
-                                         deadline_s=args.deadline))
+            stats = asyncio.run(
+                run_load(
+                    args.url,
+                    notes,
+                    args.requests,
+                    args.concurrency,
+                    token,
+                    deadline_s=args.deadline,
+                )
+            )
     except UsageError as exc:
         print(f"loadtest: error: {exc}", file=sys.stderr)
         return 2
@@ -215,9 +282,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(json.dumps(s, indent=2))
     else:
         lat = s["latency_ms"]
-        print(f"{s['requests']} requests, {args.concurrency} concurrent, {s['seconds']} s: "
-              f"{s['throughput_rps']} req/s; latency ms p50 {lat['p50']} p90 {lat['p90']} "
-              f"p99 {lat['p99']} max {lat['max']}; errors {s['errors']} {s['error_kinds'] or ''}")
+        print(
+            f"{s['requests']} requests, {args.concurrency} concurrent, {s['seconds']} s: "
+            f"{s['throughput_rps']} req/s; latency ms p50 {lat['p50']} p90 {lat['p90']} "
+            f"p99 {lat['p99']} max {lat['max']}; errors {s['errors']} {s['error_kinds'] or ''}"
+        )
     return 1 if stats.errors else 0
 
 

@@ -1,11 +1,17 @@
 """Finding headless Chromium for the browser tests (shared by the report and service tests)."""
+
 import os
 import shutil
 
 import pytest
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
-            "chrome-headless-shell")
+BROWSERS = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome-headless-shell",
+)
 
 
 def chromium_or_skip() -> str:
@@ -15,8 +21,11 @@ def chromium_or_skip() -> str:
         path = shutil.which(name)
         if path:
             return path
-    reason = ("headless Chromium not found (looked for: " + ", ".join(BROWSERS) +
-              "); install the Debian package `chromium` to run the browser tests")
+    reason = (
+        "headless Chromium not found (looked for: "
+        + ", ".join(BROWSERS)
+        + "); install the Debian package `chromium` to run the browser tests"
+    )
     if os.environ.get("DOC_CHECKER_REQUIRE_CHROMIUM") == "1":
         pytest.fail(reason + " (DOC_CHECKER_REQUIRE_CHROMIUM=1)", pytrace=False)
     pytest.skip(reason)

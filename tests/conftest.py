@@ -1,4 +1,5 @@
 """Shared fixtures: one Checker per test session (building the pipeline takes a few seconds)."""
+
 import json
 from pathlib import Path
 
@@ -19,8 +20,11 @@ def pytest_sessionstart(session):
 
     stale = sorted(name for name, state in build_status().items() if state == "stale")
     if stale:
-        pytest.exit(f"compiled module(s) {', '.join(stale)} are older than their source: "
-                    "rebuild with `make build` (or `python setup.py build_ext --inplace`)", returncode=3)
+        pytest.exit(
+            f"compiled module(s) {', '.join(stale)} are older than their source: "
+            "rebuild with `make build` (or `python setup.py build_ext --inplace`)",
+            returncode=3,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -37,14 +41,18 @@ def validator():
 
 @pytest.fixture(scope="session")
 def gold_records():
-    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 @pytest.fixture(scope="session")
 def fixture_results(checker, gold_records):
     """(gold, text, result) for every fixture note."""
     out = []
-    texts = [(g["note_id"], (FIXTURES / g["file"]).read_text(encoding="utf-8")) for g in gold_records]
+    texts = [
+        (g["note_id"], (FIXTURES / g["file"]).read_text(encoding="utf-8")) for g in gold_records
+    ]
     for g, (_, text), result in zip(gold_records, texts, checker.check_many(texts)):
         out.append((g, text, result))
     return out

@@ -1,5 +1,6 @@
 """The layers a newcomer sees in the tree hold in the code: no import cycle, the core never
 imports a front end, the front ends never import each other, and the pure layers import no spaCy."""
+
 from __future__ import annotations
 
 import ast
@@ -40,7 +41,11 @@ def _imports(path: Path, name: str) -> Set[str]:
                 continue
             found.add(module)
             for alias in node.names:  # "from . import _matchcore" imports a module
-                if (PACKAGE.parent / (module.replace(".", "/") + "/" + alias.name)).with_suffix(".py").exists():
+                if (
+                    (PACKAGE.parent / (module.replace(".", "/") + "/" + alias.name))
+                    .with_suffix(".py")
+                    .exists()
+                ):
                     found.add(f"{module}.{alias.name}")
     found.discard(name)
     return found
@@ -74,7 +79,7 @@ def test_no_import_cycles() -> None:
         stack.append(m)
         for d in sorted(edges.get(m, ())):
             if state.get(d) == 1:
-                cycle = stack[stack.index(d):] + [d]
+                cycle = stack[stack.index(d) :] + [d]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if not state.get(d):
                 visit(d)
@@ -99,13 +104,24 @@ def test_the_core_never_imports_a_front_end_and_front_ends_never_import_each_oth
             pytest.fail(f"{module} imports the front end {dep}")
 
 
-@pytest.mark.parametrize("package", ["doc_checker.decide.scoring", "doc_checker.decide.claims",
-                                     "doc_checker.rules", "doc_checker.io.readers", "doc_checker.io.writers",
-                                     "doc_checker.io.report", "doc_checker.result"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "doc_checker.decide.scoring",
+        "doc_checker.decide.claims",
+        "doc_checker.rules",
+        "doc_checker.io.readers",
+        "doc_checker.io.writers",
+        "doc_checker.io.report",
+        "doc_checker.result",
+    ],
+)
 def test_pure_layers_import_no_spacy(package: str) -> None:
     """Scoring, claim edits, rule loading and the readers/writers work without the NLP stack."""
-    code = (f"import sys, {package}; heavy = sorted(m for m in ('spacy', 'medspacy', 'thinc') if m in sys.modules);"
-            "print(','.join(heavy)); sys.exit(1 if heavy else 0)")
+    code = (
+        f"import sys, {package}; heavy = sorted(m for m in ('spacy', 'medspacy', 'thinc') if m in sys.modules);"
+        "print(','.join(heavy)); sys.exit(1 if heavy else 0)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, f"{package} imports {proc.stdout.strip()} {proc.stderr[-500:]}"
 
@@ -113,8 +129,13 @@ def test_pure_layers_import_no_spacy(package: str) -> None:
 def test_spark_module_runs_as_a_script() -> None:
     """spark-submit runs doc_checker/spark.py as a file: its own options, exit 2 on usage errors."""
     script = PACKAGE / "spark.py"
-    help_run = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
+    help_run = subprocess.run(
+        [sys.executable, str(script), "--help"], capture_output=True, text=True
+    )
     assert help_run.returncode == 0 and "--text-column" in help_run.stdout
-    bad = subprocess.run([sys.executable, str(script), "/nonexistent/in.parquet", "/tmp/out-never"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, str(script), "/nonexistent/in.parquet", "/tmp/out-never"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "no such file" in bad.stderr

@@ -1,4 +1,5 @@
 """Batches never lose a note; the CLI's formats, exit codes and commands."""
+
 import csv
 import io
 import json
@@ -10,14 +11,22 @@ from doc_checker.errors import InputError
 
 from .conftest import FIXTURES, assert_valid
 
-NOTE = ("Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into the left hip "
-        "joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was injected.")
+NOTE = (
+    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into the left hip "
+    "joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was injected."
+)
 
 
 def test_check_many_keeps_order_and_accounts_for_every_input(checker, validator):
-    inputs = [("a", NOTE), ("empty", "   \n"), ("bin", b"\x00\x01\x02binary"), ("latin", b"caf\xe9 hip"),
-              ("b", NOTE.encode("utf-8")), ("bom16", "\ufeff".encode("utf-16-le") + NOTE.encode("utf-16-le")),
-              ("c", NOTE)]
+    inputs = [
+        ("a", NOTE),
+        ("empty", "   \n"),
+        ("bin", b"\x00\x01\x02binary"),
+        ("latin", b"caf\xe9 hip"),
+        ("b", NOTE.encode("utf-8")),
+        ("bom16", "\ufeff".encode("utf-16-le") + NOTE.encode("utf-16-le")),
+        ("c", NOTE),
+    ]
     outs = list(checker.check_many(inputs, batch_size=2))
     assert [o.note_id for o in outs] == [i for i, _ in inputs]
     assert [o.ok for o in outs] == [True, False, False, False, True, True, True]
@@ -40,7 +49,10 @@ def test_single_check_raises_clear_error(checker):
 
 
 def test_two_processes_give_identical_results(checker):
-    notes = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((FIXTURES / "notes").glob("*.txt"))[:24]]
+    notes = [
+        (p.stem, p.read_text(encoding="utf-8"))
+        for p in sorted((FIXTURES / "notes").glob("*.txt"))[:24]
+    ]
     one = [o.to_dict() for o in checker.check_many(notes, batch_size=5)]
     two = [o.to_dict() for o in checker.check_many(notes, batch_size=5, n_process=2)]
     assert one == two
@@ -51,7 +63,10 @@ def test_worker_pool_is_kept_between_calls_and_closed_on_request():
     and the context manager end it. Stopping a run early leaves nothing running."""
     from doc_checker import Checker
 
-    notes = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((FIXTURES / "notes").glob("*.txt"))[:40]]
+    notes = [
+        (p.stem, p.read_text(encoding="utf-8"))
+        for p in sorted((FIXTURES / "notes").glob("*.txt"))[:40]
+    ]
     with Checker() as checker:
         first = [o.to_dict() for o in checker.check_many(notes, batch_size=3, n_process=2)]
         pids = set(checker._pools[2]._processes)
@@ -77,7 +92,9 @@ def test_cli_jsonl_and_summary(capsys, validator):
 
 
 def test_cli_table_is_a_worklist_lowest_score_first(capsys):
-    code = main(["check", str(FIXTURES / "notes" / "fx001.txt"), str(FIXTURES / "notes" / "fx011.txt")])
+    code = main(
+        ["check", str(FIXTURES / "notes" / "fx001.txt"), str(FIXTURES / "notes" / "fx011.txt")]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.index("fx011") < out.index("fx001")
@@ -86,7 +103,19 @@ def test_cli_table_is_a_worklist_lowest_score_first(capsys):
 
 def test_cli_csv_and_output_file(tmp_path, capsys):
     target = tmp_path / "out.csv"
-    assert main(["check", "--format", "csv", "--output", str(target), str(FIXTURES / "notes" / "fx001.txt")]) == 0
+    assert (
+        main(
+            [
+                "check",
+                "--format",
+                "csv",
+                "--output",
+                str(target),
+                str(FIXTURES / "notes" / "fx001.txt"),
+            ]
+        )
+        == 0
+    )
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert rows[0]["note_id"] == "fx001" and rows[0]["verdict"] == "supported"
     assert not list(tmp_path.glob(".*.tmp"))
@@ -103,13 +132,17 @@ def test_cli_bad_note_in_a_batch_is_an_error_record(tmp_path, capsys):
     (tmp_path / "a.txt").write_text(NOTE)
     (tmp_path / "b.txt").write_bytes(b"\xff\xfe\x00\x00garbage\x00")
     (tmp_path / "c.txt").write_text("")
-    assert main(["check", "--format", "jsonl", str(tmp_path)]) == 1  # some inputs were error records
+    assert (
+        main(["check", "--format", "jsonl", str(tmp_path)]) == 1
+    )  # some inputs were error records
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["note_id"] for r in records] == ["a", "b", "c"]
     assert "error" in records[1] and records[2]["error"]["code"] == "empty"
 
 
-@pytest.mark.parametrize("args", [["check", "does/not/exist.txt"], ["explain", "nope.txt"], ["evaluate", "nope.jsonl"]])
+@pytest.mark.parametrize(
+    "args", [["check", "does/not/exist.txt"], ["explain", "nope.txt"], ["evaluate", "nope.jsonl"]]
+)
 def test_cli_usage_errors_exit_2(args, capsys):
     assert main(args) == 2
     assert "no such file" in capsys.readouterr().err
@@ -137,21 +170,42 @@ def test_cli_evaluate_reports_f1(capsys):
 def test_cli_csv_input_carries_columns_and_applies_claim_edits(tmp_path, capsys):
     src = tmp_path / "export.csv"
     full = (FIXTURES / "notes" / "fx001.txt").read_text()
-    src.write_text("note_id,encounter,physician,cpt_codes,text\n"
-                   f"n1,E1,Dr A,77002,\"{full}\"\n"
-                   f"n2,E2,Dr B,20610;77002-26,\"{NOTE}\"\n"
-                   f"n3,E3,Dr A,,\"{full}\"\n", encoding="utf-8")
+    src.write_text(
+        "note_id,encounter,physician,cpt_codes,text\n"
+        f'n1,E1,Dr A,77002,"{full}"\n'
+        f'n2,E2,Dr B,20610;77002-26,"{NOTE}"\n'
+        f'n3,E3,Dr A,,"{full}"\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "worklist.csv"
     assert main(["check", "--format", "csv", "--keep-order", "--output", str(out), str(src)]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     header = list(rows[0])
-    assert header[:3] == ["note_id", "encounter", "physician"] and header.index("score") > header.index("physician")
+    assert header[:3] == ["note_id", "encounter", "physician"] and header.index(
+        "score"
+    ) > header.index("physician")
     assert [r["note_id"] for r in rows] == ["n1", "n2", "n3"]
     assert "ADDON_WITHOUT_PRIMARY" in rows[0]["claim_findings"]  # 77002 with no primary code
     assert rows[1]["claim_findings"] == "" and rows[1]["billed_codes"] == "20610;77002-26"
-    assert rows[2]["billed_codes"] == "" and rows[2]["claim_findings"] == ""  # empty cell: codes unknown
+    assert (
+        rows[2]["billed_codes"] == "" and rows[2]["claim_findings"] == ""
+    )  # empty cell: codes unknown
     report = tmp_path / "report.html"
-    assert main(["check", "--format", "html", "--group-by", "physician", "--output", str(report), str(src)]) == 0
+    assert (
+        main(
+            [
+                "check",
+                "--format",
+                "html",
+                "--group-by",
+                "physician",
+                "--output",
+                str(report),
+                str(src),
+            ]
+        )
+        == 0
+    )
     html = report.read_text()
     assert "Dr A" in html and "Dr B" in html and "<svg" in html
     capsys.readouterr()
@@ -164,7 +218,9 @@ def test_cli_codes_option_applies_to_plain_notes(tmp_path, capsys):
     assert main([*args, str(FIXTURES / "notes" / "fx001.txt"), str(plain)]) == 0
     mr_arthrogram, hip = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert mr_arthrogram["billed_codes"] == ["73040", "77002"]
-    assert mr_arthrogram["claim_findings"] == []  # the injection before an MR arthrogram keeps 77002
+    assert (
+        mr_arthrogram["claim_findings"] == []
+    )  # the injection before an MR arthrogram keeps 77002
     assert [f["code"] for f in hip["claim_findings"]] == ["ARTHROGRAPHY_SI_WITH_77002"]
 
 
@@ -174,13 +230,18 @@ def test_cli_bad_codes_option_is_a_usage_error(capsys):
 
 
 def test_vocabulary_refresh_keeps_results_identical(monkeypatch):
-    from doc_checker import Checker
     import doc_checker.checker as checker_module
+    from doc_checker import Checker
 
-    notes = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((FIXTURES / "notes").glob("*.txt"))[:30]]
+    notes = [
+        (p.stem, p.read_text(encoding="utf-8"))
+        for p in sorted((FIXTURES / "notes").glob("*.txt"))[:30]
+    ]
     fresh = Checker()
     before = [o.to_dict() for o in fresh.check_many(notes, batch_size=5)]
-    monkeypatch.setattr(checker_module, "VOCAB_REFRESH_STRINGS", 50)  # rebuild after almost every batch
+    monkeypatch.setattr(
+        checker_module, "VOCAB_REFRESH_STRINGS", 50
+    )  # rebuild after almost every batch
     refreshing = Checker()
     first_nlp = refreshing.nlp
     after = [o.to_dict() for o in refreshing.check_many(notes, batch_size=5)]

@@ -1,6 +1,5 @@
 """The fixture evaluation: per-element F1 and verdict accuracy on notes with known answers."""
 
-
 from doc_checker.evaluation import evaluate
 from doc_checker.rules import ELEMENTS
 
@@ -56,11 +55,11 @@ def test_evidence_offsets_slice_the_note(fixture_results):
     for g, text, result in fixture_results:
         for name, el in result.elements.items():
             for ev in [*el.evidence, *el.ignored]:
-                assert text[ev.start:ev.end] == ev.text, (g["note_id"], name)
+                assert text[ev.start : ev.end] == ev.text, (g["note_id"], name)
                 assert ev.text.strip() == ev.text and ev.text
         for f in result.findings:
             for ev in f.evidence:
-                assert text[ev.start:ev.end] == ev.text
+                assert text[ev.start : ev.end] == ev.text
 
 
 def test_score_matches_the_statuses(fixture_results):
@@ -82,4 +81,6 @@ def test_held_out_notes_meet_the_same_bar(checker, validator):
     assert ev.n >= 40
     low = {e: s["f1"] for e, s in report["elements"].items() if s["f1"] < F1_FLOOR}
     assert not low, report["disagreements"]
-    assert ev.verdict_accuracy >= VERDICT_FLOOR and ev.code_accuracy >= VERDICT_FLOOR, report["disagreements"]
+    assert ev.verdict_accuracy >= VERDICT_FLOOR and ev.code_accuracy >= VERDICT_FLOOR, report[
+        "disagreements"
+    ]

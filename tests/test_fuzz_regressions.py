@@ -1,4 +1,5 @@
 """Crashes the fuzzer (scripts/fuzz.py) found, kept as regression tests, named after the case."""
+
 import logging
 from pathlib import Path
 

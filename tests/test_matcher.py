@@ -4,6 +4,7 @@ Both paths must find exactly the same (key, start, end) matches: on random patte
 docs (every quantifier, sentence-start tests, wildcards), and through the whole checker on every
 fixture note.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,37 @@ from doc_checker.nlp import matcher
 from doc_checker.nlp.matcher import FastMatcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "notes"
-WORDS = ["fluoroscopy", "needle", "the", "a", ",", ".", "22", "gauge", "hip", "no", "contrast", "of", "-", "1"]
+WORDS = [
+    "fluoroscopy",
+    "needle",
+    "the",
+    "a",
+    ",",
+    ".",
+    "22",
+    "gauge",
+    "hip",
+    "no",
+    "contrast",
+    "of",
+    "-",
+    "1",
+]
 TOKEN_SPECS = [
-    {}, {"LOWER": "needle"}, {"LOWER": "the"}, {"LOWER": {"IN": ["hip", "contrast", "fluoroscopy"]}},
-    {"ORTH": ","}, {"IS_PUNCT": True}, {"IS_PUNCT": False}, {"LIKE_NUM": True}, {"LIKE_NUM": False},
-    {"LOWER": {"REGEX": "^(g|ga)uge$"}}, {"LOWER": {"REGEX": "o"}}, {"LOWER": {"NOT_IN": ["the", "a"]}},
-    {"IS_SENT_START": True}, {"IS_SENT_START": False, "LOWER": "needle"},
+    {},
+    {"LOWER": "needle"},
+    {"LOWER": "the"},
+    {"LOWER": {"IN": ["hip", "contrast", "fluoroscopy"]}},
+    {"ORTH": ","},
+    {"IS_PUNCT": True},
+    {"IS_PUNCT": False},
+    {"LIKE_NUM": True},
+    {"LIKE_NUM": False},
+    {"LOWER": {"REGEX": "^(g|ga)uge$"}},
+    {"LOWER": {"REGEX": "o"}},
+    {"LOWER": {"NOT_IN": ["the", "a"]}},
+    {"IS_SENT_START": True},
+    {"IS_SENT_START": False, "LOWER": "needle"},
 ]
 OPS = [None, "?", "*", "+", "{2}", "{1,3}", "{0,2}", "{2,}", "{,2}"]
 
@@ -55,11 +81,19 @@ def test_the_compiled_core_is_built_and_nothing_is_stale():
     assert set(status.values()) <= {"compiled", "python"}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     patterns=st.lists(
-        st.lists(st.tuples(st.sampled_from(range(len(TOKEN_SPECS))), st.sampled_from(OPS)), min_size=1, max_size=5),
-        min_size=1, max_size=6),
+        st.lists(
+            st.tuples(st.sampled_from(range(len(TOKEN_SPECS))), st.sampled_from(OPS)),
+            min_size=1,
+            max_size=5,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
     words=st.lists(st.sampled_from(WORDS), min_size=0, max_size=40),
     sent_starts=st.lists(st.booleans(), min_size=40, max_size=40),
 )
@@ -80,7 +114,9 @@ def test_compiled_core_matches_the_python_reference(nlp, monkeypatch, patterns, 
             continue
     if not added:
         return
-    doc = Doc(nlp.vocab, words=words, sent_starts=[True] + sent_starts[1:len(words)] if words else None)
+    doc = Doc(
+        nlp.vocab, words=words, sent_starts=[True] + sent_starts[1 : len(words)] if words else None
+    )
     compiled, python = _both(fm, doc, monkeypatch)
     assert compiled == python
 
@@ -97,7 +133,8 @@ def test_known_answers(nlp, monkeypatch):
     # '+' over the non-punctuation runs: every (start, end) inside each run
     runs = [(0, 3), (4, 7)]
     assert sorted(m for m in compiled if m[0] == 2) == sorted(
-        (2, s, e) for a, b in runs for s in range(a, b) for e in range(s + 1, b + 1))
+        (2, s, e) for a, b in runs for s in range(a, b) for e in range(s + 1, b + 1)
+    )
 
 
 def test_every_fixture_gives_the_same_result_either_way(checker, monkeypatch):
@@ -109,7 +146,9 @@ def test_every_fixture_gives_the_same_result_either_way(checker, monkeypatch):
     assert compiled == python
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 30), st.integers(1, 8)), max_size=40))
 def test_longest_first_compiled_and_python_agree(monkeypatch, raw):
     matches = [(key, start, start + length) for key, start, length in raw]
@@ -123,13 +162,22 @@ def test_longest_first_compiled_and_python_agree(monkeypatch, raw):
 
 
 PREFIXES = [r"(?:^|(?<=[.;] ))[ \t]*", r"(?:^|(?<=[.;] ))", r"[ \t]*(?:[-*][ \t]*)?", r"(a|b)", ""]
-RESTS = [r"indications?[ \t]*:", r"(?:past[ \t]+)?history\n", r"plan", r"a+b?", r"(?:dose|fluoro(?:scopy)?)[ \t]*(?::|\n)",
-         r"b{1,2}", r"\1x"]
+RESTS = [
+    r"indications?[ \t]*:",
+    r"(?:past[ \t]+)?history\n",
+    r"plan",
+    r"a+b?",
+    r"(?:dose|fluoro(?:scopy)?)[ \t]*(?::|\n)",
+    r"b{1,2}",
+    r"\1x",
+]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(PREFIXES), st.sampled_from(RESTS)), min_size=1, max_size=6),
-       st.text(alphabet="ab .;:\n\tindcatospl-*hryfu", max_size=60))
+@given(
+    st.lists(st.tuples(st.sampled_from(PREFIXES), st.sampled_from(RESTS)), min_size=1, max_size=6),
+    st.text(alphabet="ab .;:\n\tindcatospl-*hryfu", max_size=60),
+)
 def test_factored_union_matches_where_the_plain_union_does(rules, text):
     """The sections prefilter writes the shared start of the header rules once; it must accept
     exactly the positions where some rule matches."""

@@ -1,38 +1,89 @@
 """Property-based tests: for any text, the checker answers (result or clear refusal), the
 result validates, evidence offsets slice the note, and the score agrees with the statuses."""
+
 import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from doc_checker.errors import InputError
-from doc_checker.rules import load_profile
 from doc_checker.result import CheckResult, ErrorRecord
+from doc_checker.rules import load_profile
 
 from .conftest import assert_valid
 
-CLINICAL_WORDS = ["fluoroscopy", "fluoroscopic", "guidance", "needle", "22-gauge", "hip", "joint", "epidural",
-                  "contrast", "Omnipaque", "no", "not", "without", "prior", "will", "if", "needed", "injection",
-                  "aspiration", "INDICATION:", "PROCEDURE:", "Allergies:", "***", "L4-5", "CT", "US", "(FG)",
-                  "FG", "mL", "2", "0.5", "min", "PACS", "saved", ".", ",", ";", "\n", "\n\n", ":"]
+CLINICAL_WORDS = [
+    "fluoroscopy",
+    "fluoroscopic",
+    "guidance",
+    "needle",
+    "22-gauge",
+    "hip",
+    "joint",
+    "epidural",
+    "contrast",
+    "Omnipaque",
+    "no",
+    "not",
+    "without",
+    "prior",
+    "will",
+    "if",
+    "needed",
+    "injection",
+    "aspiration",
+    "INDICATION:",
+    "PROCEDURE:",
+    "Allergies:",
+    "***",
+    "L4-5",
+    "CT",
+    "US",
+    "(FG)",
+    "FG",
+    "mL",
+    "2",
+    "0.5",
+    "min",
+    "PACS",
+    "saved",
+    ".",
+    ",",
+    ";",
+    "\n",
+    "\n\n",
+    ":",
+]
 clinical_text = st.lists(st.sampled_from(CLINICAL_WORDS), min_size=0, max_size=80).map(" ".join)
-any_text = st.one_of(st.text(max_size=400), clinical_text,
-                     st.text(alphabet=string.printable, max_size=400))
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+any_text = st.one_of(
+    st.text(max_size=400), clinical_text, st.text(alphabet=string.printable, max_size=400)
+)
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def check_invariants(result: CheckResult, text: str, validator) -> None:
     assert_valid(validator, result.to_dict())
     for name, el in result.elements.items():
         for ev in [*el.evidence, *el.ignored]:
-            assert text[ev.start:ev.end] == ev.text
+            assert text[ev.start : ev.end] == ev.text
         assert (el.status == "present") == bool(el.evidence)
     profile = load_profile()
     total = sum(p.weight for p in profile.elements.values() if p.required)
-    got = sum(profile.elements[n].weight for n, el in result.elements.items() if el.required and el.present)
+    got = sum(
+        profile.elements[n].weight
+        for n, el in result.elements.items()
+        if el.required and el.present
+    )
     assert result.score == round(100 * got / total, 1)
-    assert result.verdict == ("not_supported" if result.suggested_code != "77002"
-                              else "supported" if not result.missing else "incomplete")
+    assert result.verdict == (
+        "not_supported"
+        if result.suggested_code != "77002"
+        else "supported"
+        if not result.missing
+        else "incomplete"
+    )
     assert len(result.queries) == len(result.missing)
 
 
@@ -72,8 +123,11 @@ def test_any_bytes_are_decoded_or_refused(checker, validator, data):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 10)), min_size=1, max_size=20),
-       st.integers(0, 45), st.integers(1, 10))
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 10)), min_size=1, max_size=20),
+    st.integers(0, 45),
+    st.integers(1, 10),
+)
 def test_pseudo_containment_is_the_brute_force_answer(raw, start, length):
     """ConText's PSEUDO silencing: the O(log n) test agrees with testing every phrase."""
     from doc_checker.nlp.context import _containment

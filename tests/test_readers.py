@@ -3,6 +3,7 @@
 The samples in tests/data/readers/ are written by make_samples.py from fx001.txt (a copy of
 fixtures/notes/fx001.txt); every format must give back that note's text and the same check
 result as the plain .txt file."""
+
 import base64
 import json
 from pathlib import Path
@@ -11,8 +12,8 @@ import pytest
 
 from doc_checker import Checker
 from doc_checker.errors import InputError
-from doc_checker.io.readers import NoteRecord, detect_format, html_to_text, read_records
 from doc_checker.io.paths import UsageError
+from doc_checker.io.readers import NoteRecord, detect_format, html_to_text, read_records
 
 DATA = Path(__file__).resolve().parent / "data" / "readers"
 NOTE = (DATA / "fx001.txt").read_text(encoding="utf-8")
@@ -52,9 +53,19 @@ def same_check(checker, plain_result, text):
 
 # ----------------------------------------------------------------------------------- formats
 
-@pytest.mark.parametrize("name, fmt", [("a.csv", "csv"), ("A.TSV", "tsv"), ("x.jsonl", "jsonl"),
-                                       ("x.ndjson", "jsonl"), ("b.hl7", "hl7"), ("r.json", "fhir"),
-                                       ("n.txt", "txt")])
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("a.csv", "csv"),
+        ("A.TSV", "tsv"),
+        ("x.jsonl", "jsonl"),
+        ("x.ndjson", "jsonl"),
+        ("b.hl7", "hl7"),
+        ("r.json", "fhir"),
+        ("n.txt", "txt"),
+    ],
+)
 def test_detect_format(name, fmt):
     assert detect_format(name) == fmt
 
@@ -76,13 +87,24 @@ def test_txt(checker, plain_result):
 
 # ----------------------------------------------------------------------------------- CSV / TSV
 
+
 def test_csv_rows_meta_codes_and_bad_rows(checker, plain_result):
     recs = records("notes.csv")
-    assert [r.where.rsplit(":", 1)[1] for r in recs] == ["row 2", "row 3", "row 4", "row 5", "row 6"]
+    assert [r.where.rsplit(":", 1)[1] for r in recs] == [
+        "row 2",
+        "row 3",
+        "row 4",
+        "row 5",
+        "row 6",
+    ]
     first = recs[0]
     assert first.note_id == "ir-0001" and first.text == NOTE and first.codes == "20610;77002-26"
-    assert list(first.meta.items()) == [("mrn", "MRN0012345"), ("encounter_id", "ENC555"),
-                                        ("payer", "Medicare"), ("service_date", "2024-03-12")]
+    assert list(first.meta.items()) == [
+        ("mrn", "MRN0012345"),
+        ("encounter_id", "ENC555"),
+        ("payer", "Medicare"),
+        ("service_date", "2024-03-12"),
+    ]
     same_check(checker, plain_result, first.text)
     assert recs[1].text.startswith('INDICATION: Knee effusion.\nPROCEDURE: A "20-gauge" needle,')
     where = str(DATA / "notes.csv")
@@ -94,9 +116,11 @@ def test_csv_rows_meta_codes_and_bad_rows(checker, plain_result):
 
 
 def test_csv_large_cell_and_bom(tmp_path):
-    big = ("Under fluoroscopic guidance a needle was placed. " * 8000).strip()  # ~400 kB > csv default 128 kB
+    big = (
+        "Under fluoroscopic guidance a needle was placed. " * 8000
+    ).strip()  # ~400 kB > csv default 128 kB
     path = tmp_path / "big.csv"
-    path.write_bytes(b"\xef\xbb\xbfnote_id,text\r\nbig-1,\"" + big.encode() + b"\"\r\n")
+    path.write_bytes(b'\xef\xbb\xbfnote_id,text\r\nbig-1,"' + big.encode() + b'"\r\n')
     (rec,) = read_records(str(path))
     assert rec.note_id == "big-1" and rec.text == big
 
@@ -127,14 +151,19 @@ def test_csv_bad_utf8_row_is_an_error_record(tmp_path):
 def test_tsv_configurable_columns(checker, plain_result):
     with pytest.raises(UsageError, match="note_body"):
         read_records(str(DATA / "notes.tsv"))  # default text column "text" is not there
-    (rec,) = records("notes.tsv", id_column="doc_key", text_column="note_body", codes_column="billed")
-    assert rec.note_id == "tsv-1" and rec.codes == "20610;77002" and rec.meta == {"mrn": "MRN0012345"}
+    (rec,) = records(
+        "notes.tsv", id_column="doc_key", text_column="note_body", codes_column="billed"
+    )
+    assert (
+        rec.note_id == "tsv-1" and rec.codes == "20610;77002" and rec.meta == {"mrn": "MRN0012345"}
+    )
     assert rec.text == NOTE
     assert rec.where == f"{DATA / 'notes.tsv'}:row 2"
     same_check(checker, plain_result, rec.text)
 
 
 # ----------------------------------------------------------------------------------- JSONL
+
 
 def test_jsonl_with_broken_line(checker, plain_result):
     recs = records("notes.jsonl")
@@ -148,20 +177,38 @@ def test_jsonl_with_broken_line(checker, plain_result):
     assert "truncated" not in recs[1].text.message
     assert_error(recs[2], "missing_text", f"{where}:line 4", "no 'text' field")
     assert recs[2].note_id == "j-3"
-    assert recs[3].note_id == "4" and recs[3].codes == "20610" and recs[3].where == f"{where}:line 5"
+    assert (
+        recs[3].note_id == "4" and recs[3].codes == "20610" and recs[3].where == f"{where}:line 5"
+    )
 
 
 def test_ndjson_fhir_bulk_export_lines(tmp_path):
     path = tmp_path / "DocumentReference.ndjson"
-    res = {"resourceType": "DocumentReference", "id": "d1", "status": "current",
-           "content": [{"attachment": {"contentType": "text/plain", "data": base64.b64encode(NOTE.encode()).decode()}}]}
-    path.write_text(json.dumps(res) + "\n" + json.dumps({"resourceType": "Observation", "id": "o1"}) + "\n")
+    res = {
+        "resourceType": "DocumentReference",
+        "id": "d1",
+        "status": "current",
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain",
+                    "data": base64.b64encode(NOTE.encode()).decode(),
+                }
+            }
+        ],
+    }
+    path.write_text(
+        json.dumps(res) + "\n" + json.dumps({"resourceType": "Observation", "id": "o1"}) + "\n"
+    )
     recs = list(read_records(str(path)))
     assert recs[0].note_id == "d1" and recs[0].text == NOTE and recs[0].where == f"{path}:line 1"
-    assert_error(recs[1], "unsupported_resource", f"{path}:line 2", "unsupported resource type Observation")
+    assert_error(
+        recs[1], "unsupported_resource", f"{path}:line 2", "unsupported resource type Observation"
+    )
 
 
 # ----------------------------------------------------------------------------------- HL7 v2
+
 
 def test_hl7_oru_batch_mixed_separators_and_escapes(checker, plain_result):
     recs = records("oru_batch.hl7")
@@ -171,15 +218,21 @@ def test_hl7_oru_batch_mixed_separators_and_escapes(checker, plain_result):
     # TX lines + one FT value with \.br\ and \X2D\, CE / NM observations skipped
     assert first.text == NOTE
     assert first.note_id == "ACC20240312-01"  # OBR-3 filler order number
-    assert first.meta == {"message_type": "ORU^R01^ORU_R01", "control_id": "MSG00001", "mrn": "MRN0012345",
-                          "document_type": "FL HIP ARTHROGRAM INJECTION", "document_code": "73525"}
+    assert first.meta == {
+        "message_type": "ORU^R01^ORU_R01",
+        "control_id": "MSG00001",
+        "mrn": "MRN0012345",
+        "document_type": "FL HIP ARTHROGRAM INJECTION",
+        "document_code": "73525",
+    }
     assert first.codes is None
     same_check(checker, plain_result, first.text)
     assert recs[1].text == (
         "INDICATION: Left knee pain & effusion.\n"
         "PROCEDURE: Under fluoroscopic guidance a 20-gauge needle was placed into the left knee joint\n"
         "Contrast: 3 mL Omnipaque 300 confirmed intra-articular position.\n"
-        "Fluoroscopy time: 0.3 min^ air kerma 1.1 mGy | images saved \\ PACS ~ done. Café line\ntwo")
+        "Fluoroscopy time: 0.3 min^ air kerma 1.1 mGy | images saved \\ PACS ~ done. Café line\ntwo"
+    )
     assert recs[1].note_id == "ACC20240312-02" and recs[1].meta["mrn"] == "MRN0067890"
     assert_error(recs[2], "hl7_no_text", f"{where}:message 3", "no text OBX")
     assert recs[2].note_id == "ACC20240312-03" and recs[2].meta["control_id"] == "MSG00003"
@@ -189,8 +242,13 @@ def test_hl7_mdm_t02(checker, plain_result):
     (rec,) = records("mdm_t02.hl7")
     assert rec.text == NOTE
     assert rec.note_id == "DOC-IR-000451"  # TXA-12 unique document number
-    assert rec.meta == {"message_type": "MDM^T02^MDM_T02", "control_id": "MDM00077", "mrn": "MRN0012345",
-                        "document_type": "Interventional Radiology Procedure Note", "document_code": "IR"}
+    assert rec.meta == {
+        "message_type": "MDM^T02^MDM_T02",
+        "control_id": "MDM00077",
+        "mrn": "MRN0012345",
+        "document_type": "Interventional Radiology Procedure Note",
+        "document_code": "IR",
+    }
     same_check(checker, plain_result, rec.text)
 
 
@@ -205,8 +263,10 @@ def test_hl7_message_without_msh_or_text():
 
 def test_hl7_note_id_falls_back_to_control_id_and_unsupported_type(tmp_path):
     path = tmp_path / "misc.hl7"
-    path.write_text("MSH|^~\\&|A|B|C|D|20240101||ORU^R01|CTL-7|P|2.5\nOBX|1|ST|||Short note.\n"
-                    "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|CTL-8|P|2.5\nPID|1||M1\n")
+    path.write_text(
+        "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|CTL-7|P|2.5\nOBX|1|ST|||Short note.\n"
+        "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|CTL-8|P|2.5\nPID|1||M1\n"
+    )
     recs = list(read_records(str(path)))
     assert recs[0].note_id == "CTL-7" and recs[0].text == "Short note."
     assert_error(recs[1], "hl7_unsupported", f"{path}:message 2", "ADT^A01")
@@ -214,29 +274,50 @@ def test_hl7_note_id_falls_back_to_control_id_and_unsupported_type(tmp_path):
 
 # ----------------------------------------------------------------------------------- FHIR
 
+
 def test_fhir_bundle(checker, plain_result):
     recs = records("bundle.json")
     where = str(DATA / "bundle.json")
-    assert [r.where for r in recs] == [f"{where}:entry {i}" for i in range(1, 7)]  # every entry accounted for
+    assert [r.where for r in recs] == [
+        f"{where}:entry {i}" for i in range(1, 7)
+    ]  # every entry accounted for
     dr, doc, patient, by_url, bad64, empty = recs
     assert dr.note_id == "dr-hip-arthrogram-1" and dr.text == NOTE  # text/plain chosen over the PDF
-    assert dr.meta == {"resourceType": "DiagnosticReport", "status": "final", "subject": "Patient/pat-0012345",
-                       "encounter": "Encounter/enc-555", "code": "FL hip arthrogram injection"}
+    assert dr.meta == {
+        "resourceType": "DiagnosticReport",
+        "status": "final",
+        "subject": "Patient/pat-0012345",
+        "encounter": "Encounter/enc-555",
+        "code": "FL hip arthrogram injection",
+    }
     same_check(checker, plain_result, dr.text)
     assert doc.note_id == "docref-hip-arthrogram-1"
-    assert doc.text == NOTE.rstrip("\n")  # from HTML: tags gone, <p> -> blank line, <br> -> line break
-    assert doc.meta["resourceType"] == "DocumentReference" and doc.meta["encounter"] == "Encounter/enc-555"
+    assert doc.text == NOTE.rstrip(
+        "\n"
+    )  # from HTML: tags gone, <p> -> blank line, <br> -> line break
+    assert (
+        doc.meta["resourceType"] == "DocumentReference"
+        and doc.meta["encounter"] == "Encounter/enc-555"
+    )
     assert doc.meta["code"] == "Procedure note"
     same_check(checker, plain_result, doc.text)
-    assert_error(patient, "unsupported_resource", f"{where}:entry 3", "unsupported resource type Patient")
-    assert_error(by_url, "attachment_url", f"{where}:entry 4", "attachment by URL not supported, no network")
+    assert_error(
+        patient, "unsupported_resource", f"{where}:entry 3", "unsupported resource type Patient"
+    )
+    assert_error(
+        by_url, "attachment_url", f"{where}:entry 4", "attachment by URL not supported, no network"
+    )
     assert_error(bad64, "bad_base64", f"{where}:entry 5", "base64")
     assert_error(empty, "bad_fhir", f"{where}:entry 6", "no resource")
 
 
 def test_fhir_single_resource(checker, plain_result):
     (rec,) = records("docref.json")
-    assert rec.where == str(DATA / "docref.json") and rec.note_id == "docref-single" and rec.text == NOTE
+    assert (
+        rec.where == str(DATA / "docref.json")
+        and rec.note_id == "docref-single"
+        and rec.text == NOTE
+    )
     same_check(checker, plain_result, rec.text)
 
 
@@ -248,16 +329,23 @@ def test_fhir_broken_json_is_one_error_record(tmp_path):
 
 
 def test_html_to_text():
-    markup = ("<html><head><style>p{}</style><script>x()</script></head><body><h1>EXAM &amp; NOTE</h1>"
-              "<p>Line  one\n wraps<br>Line two</p><ul><li>a &lt;b&gt;</li><li>c</li></ul>"
-              "<pre>  keep   this</pre><table><tr><td>x</td><td>y</td></tr></table></body></html>")
-    assert html_to_text(markup) == "EXAM & NOTE\n\nLine one wraps\nLine two\n\na <b>\nc\n\n  keep   this\n\nx y"
+    markup = (
+        "<html><head><style>p{}</style><script>x()</script></head><body><h1>EXAM &amp; NOTE</h1>"
+        "<p>Line  one\n wraps<br>Line two</p><ul><li>a &lt;b&gt;</li><li>c</li></ul>"
+        "<pre>  keep   this</pre><table><tr><td>x</td><td>y</td></tr></table></body></html>"
+    )
+    assert (
+        html_to_text(markup)
+        == "EXAM & NOTE\n\nLine one wraps\nLine two\n\na <b>\nc\n\n  keep   this\n\nx y"
+    )
 
 
 def test_reading_is_lazy(tmp_path):
     """A generator: nothing past the first record is read before it is asked for."""
     path = tmp_path / "many.jsonl"
-    path.write_text("\n".join(json.dumps({"note_id": str(i), "text": f"note {i}"}) for i in range(1000)))
+    path.write_text(
+        "\n".join(json.dumps({"note_id": str(i), "text": f"note {i}"}) for i in range(1000))
+    )
     it = read_records(str(path))
     assert next(it).note_id == "0"
     assert sum(1 for _ in it) == 999
@@ -269,7 +357,9 @@ def test_hl7_large_file_segments_across_read_chunks(tmp_path):
     msgs = []
     for m in range(1, 41):
         obx = [f"OBX|{i}|TX|||{line}{m}-{i}" for i in range(1, 11)]
-        msgs.append("\r\n".join([f"MSH|^~\\&|A|B|C|D|20240101||ORU^R01|C{m}|P|2.5", f"OBR|1||F{m}"] + obx))
+        msgs.append(
+            "\r\n".join([f"MSH|^~\\&|A|B|C|D|20240101||ORU^R01|C{m}|P|2.5", f"OBR|1||F{m}"] + obx)
+        )
     path = tmp_path / "big.hl7"
     path.write_text("\r\n".join(msgs) + "\r\n", newline="")
     assert path.stat().st_size > 5 * 65536

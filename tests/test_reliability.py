@@ -1,5 +1,6 @@
 """Reliability: every input accounted for in every format, bad input refused clearly, the same
 answer every time, no note text in logs, and interrupted runs that can be resumed."""
+
 import csv
 import io
 import json
@@ -18,8 +19,10 @@ from doc_checker.errors import InputError
 from .conftest import FIXTURES, assert_valid
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTE = ("Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into the left hip "
-        "joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was injected.")
+NOTE = (
+    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into the left hip "
+    "joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was injected."
+)
 MARKER = "ZQXJ-PRIVATE-MARKER-7731"
 
 
@@ -41,8 +44,11 @@ def mixed_dir(tmp_path):
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "table", "html"])
 def test_n_inputs_give_n_outputs_in_every_format(fmt, mixed_dir, tmp_path, capsys):
     out = tmp_path / f"out.{fmt}"
-    code = main(["check", "--format", fmt, "--keep-order", "--output", str(out), str(mixed_dir)]
-                if fmt in ("csv", "table") else ["check", "--format", fmt, "--output", str(out), str(mixed_dir)])
+    code = main(
+        ["check", "--format", fmt, "--keep-order", "--output", str(out), str(mixed_dir)]
+        if fmt in ("csv", "table")
+        else ["check", "--format", fmt, "--output", str(out), str(mixed_dir)]
+    )
     err = capsys.readouterr().err
     assert code == 1  # some inputs were error records
     assert "3 checked, 3 errors" in err and "supported 3" in err
@@ -76,10 +82,18 @@ def test_all_good_exits_0(capsys):
 
 
 # bad input -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("data,code", [
-    (b"", "empty"), (b"   \n ", "empty"), (b"\x00" * 100, "binary"), (b"ok \x00 text", "binary"),
-    (b"\xfd\xfc not utf8 at all \xc3", "not_utf8"), (b"\xff\xfe\x00\xd8", "undecodable"), (bytes(range(1, 32)) * 20, "binary"),
-])
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"", "empty"),
+        (b"   \n ", "empty"),
+        (b"\x00" * 100, "binary"),
+        (b"ok \x00 text", "binary"),
+        (b"\xfd\xfc not utf8 at all \xc3", "not_utf8"),
+        (b"\xff\xfe\x00\xd8", "undecodable"),
+        (bytes(range(1, 32)) * 20, "binary"),
+    ],
+)
 def test_bad_bytes_are_refused_clearly(checker, data, code):
     with pytest.raises(InputError) as exc:
         checker.check(data)
@@ -88,18 +102,30 @@ def test_bad_bytes_are_refused_clearly(checker, data, code):
 
 def test_utf16_and_bom_notes_are_decoded(checker):
     plain = checker.check(NOTE).to_dict()
-    for data in (NOTE.encode("utf-16"), NOTE.encode("utf-16-be").join([b"\xfe\xff", b""]), b"\xef\xbb\xbf" + NOTE.encode()):
+    for data in (
+        NOTE.encode("utf-16"),
+        NOTE.encode("utf-16-be").join([b"\xfe\xff", b""]),
+        b"\xef\xbb\xbf" + NOTE.encode(),
+    ):
         assert checker.check(data).to_dict()["elements"] == plain["elements"]
 
 
 def test_one_megabyte_word_and_repeated_punctuation(checker, validator):
-    for text in ("a" * 1_000_000, "!?.;:" * 40_000, "hip " + "-" * 200_000 + " needle", "." * 500_000):
+    for text in (
+        "a" * 1_000_000,
+        "!?.;:" * 40_000,
+        "hip " + "-" * 200_000 + " needle",
+        "." * 500_000,
+    ):
         result = checker.check(text)
         assert_valid(validator, result.to_dict())
 
 
 def test_ten_megabyte_note_is_checked(checker):
-    text = ("Under fluoroscopic guidance a 22-gauge needle entered the left hip joint. No contrast. " * 120_000)[:10_000_000]
+    text = (
+        "Under fluoroscopic guidance a 22-gauge needle entered the left hip joint. No contrast. "
+        * 120_000
+    )[:10_000_000]
     result = checker.check(text)
     assert result.suggested_code == "77002"
     assert len(result.elements["needle_placement"].evidence) <= 50  # bounded output for a huge note
@@ -128,7 +154,7 @@ def test_no_note_text_in_logs_or_messages(tmp_path, caplog, capsys):
     (d / "a.txt").write_text(NOTE + " " + MARKER)
     (d / "b.txt").write_bytes(MARKER.encode() + b"\x00\x00\x00" * 50)
     (d / "c.txt").write_bytes(MARKER.encode("latin-1") + b"\xe9\xff")
-    (d / "d.csv").write_text(f"note_id,text\nx1,\"{NOTE} {MARKER}\"\nx2,\"{MARKER}\",extra,cols\n")
+    (d / "d.csv").write_text(f'note_id,text\nx1,"{NOTE} {MARKER}"\nx2,"{MARKER}",extra,cols\n')
     caplog.set_level(logging.DEBUG)
     assert main(["check", "--format", "jsonl", str(d)]) == 1
     out = capsys.readouterr()
@@ -148,8 +174,19 @@ def test_killed_run_leaves_no_complete_looking_file_and_resume_finishes(tmp_path
             fh.write(json.dumps({"note_id": f"n{i:04d}", "text": NOTE + f" Note {i}."}) + "\n")
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
-    cmd = [sys.executable, "-m", "doc_checker.cli", "check", "--format", "jsonl", "--batch-size", "16",
-           "--output", str(out), str(notes)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "doc_checker.cli",
+        "check",
+        "--format",
+        "jsonl",
+        "--batch-size",
+        "16",
+        "--output",
+        str(out),
+        str(notes),
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and (not partial.exists() or partial.stat().st_size < 20_000):
@@ -160,7 +197,13 @@ def test_killed_run_leaves_no_complete_looking_file_and_resume_finishes(tmp_path
     assert partial.exists()
     done_before = sum(1 for _ in partial.open())
     assert 0 < done_before < 2500
-    subprocess.run([*cmd, "--resume"], cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [*cmd, "--resume"],
+        cwd=ROOT,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert out.exists() and not partial.exists()
     ids = [json.loads(line)["note_id"] for line in out.open()]
     assert len(ids) == 2500 and len(set(ids)) == 2500

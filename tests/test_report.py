@@ -2,6 +2,7 @@
 
 No browser here: the page is parsed with html.parser. tests/test_report_browser.py renders it.
 """
+
 import base64
 import hashlib
 import io
@@ -13,8 +14,14 @@ from pathlib import Path
 import pytest
 
 from doc_checker.io.report import write_html
-from doc_checker.result import (CheckResult, ElementResult, ErrorRecord, Evidence, Finding,
-                                IgnoredMention)
+from doc_checker.result import (
+    CheckResult,
+    ElementResult,
+    ErrorRecord,
+    Evidence,
+    Finding,
+    IgnoredMention,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notes"
 
@@ -24,10 +31,23 @@ XSS_NOTE = (
     "joint. 2 mL of contrast was injected confirming intra-articular position. 10 mL of fluid "
     "was aspirated. Images saved to PACS."
 )
-XSS_META = {"physician": "<img src=x onerror=alert(2)>", "payer": "A&B \"quoted\""}
+XSS_META = {"physician": "<img src=x onerror=alert(2)>", "payer": 'A&B "quoted"'}
 ERROR_SECRET = "SECRET NOTE TEXT THAT MUST NOT APPEAR"
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 class PageParser(HTMLParser):
@@ -126,18 +146,29 @@ def render(items, **kwargs) -> str:
 def batch(checker):
     """(items, html) for three fixture notes, a note with markup in it and an error record."""
     items = []
-    meta = {"fx001": {"physician": "Dr A", "payer": "X"},
-            "fx011": {"physician": "Dr B", "payer": "Y"},
-            "fx029": {"physician": "Dr A", "payer": "Y"}}
+    meta = {
+        "fx001": {"physician": "Dr A", "payer": "X"},
+        "fx011": {"physician": "Dr B", "payer": "Y"},
+        "fx029": {"physician": "Dr A", "payer": "Y"},
+    }
     for nid, m in meta.items():
         text = (FIXTURES / f"{nid}.txt").read_text(encoding="utf-8")
         # fx001 with its claim: 77002 billed alone gives a claim finding (ADDON_WITHOUT_PRIMARY).
         codes = "77002" if nid == "fx001" else None
         items.append((checker.check(text, note_id=nid, meta=m, codes=codes), text))
     items.append((checker.check(XSS_NOTE, note_id="xss<1>", meta=XSS_META), XSS_NOTE))
-    items.append((ErrorRecord(note_id="n7", code="empty",
-                              message="the note is empty or only whitespace", position=6,
-                              meta={"physician": "Dr B", "payer": "X"}), ERROR_SECRET))
+    items.append(
+        (
+            ErrorRecord(
+                note_id="n7",
+                code="empty",
+                message="the note is empty or only whitespace",
+                position=6,
+                meta={"physician": "Dr B", "payer": "X"},
+            ),
+            ERROR_SECRET,
+        )
+    )
     # A generator: the report reads its items once.
     html = render((pair for pair in items), group_by="physician", title="Batch <7>")
     return items, html
@@ -155,8 +186,13 @@ def sections_by_note_id(batch, page):
     for result, text in items:
         if not result.ok:
             continue
-        m = re.search(r'<section class="note" id="([^"]+)"[^>]*>.{0,400}?<h3>' +
-                      re.escape(html_escape(result.note_id)) + "</h3>", html, re.S)
+        m = re.search(
+            r'<section class="note" id="([^"]+)"[^>]*>.{0,400}?<h3>'
+            + re.escape(html_escape(result.note_id))
+            + "</h3>",
+            html,
+            re.S,
+        )
         assert m, result.note_id
         out[result.note_id] = (result, text, page.notes[m.group(1)])
     return out
@@ -164,6 +200,7 @@ def sections_by_note_id(batch, page):
 
 def html_escape(s):
     import html
+
     return html.escape(s, quote=True)
 
 
@@ -196,17 +233,25 @@ def test_every_evidence_span_is_inside_a_mark_of_its_element(batch, page):
         classes = rendered["classes"]
         for name, el in result.elements.items():
             for ev in el.evidence:
-                assert text[ev.start:ev.end] == ev.text
+                assert text[ev.start : ev.end] == ev.text
                 for pos in range(ev.start, ev.end):
                     assert f"el-{name}" in classes[pos] and "ev" in classes[pos], (
-                        result.note_id, name, ev.text, pos)
+                        result.note_id,
+                        name,
+                        ev.text,
+                        pos,
+                    )
                 checked += 1
             for m in el.ignored:
                 for pos in range(m.start, m.end):
                     assert "ign" in classes[pos], (result.note_id, name, m.text)
         # Characters outside every evidence span carry no element class.
-        covered = {p for el in result.elements.values() for ev in el.evidence
-                   for p in range(ev.start, ev.end)}
+        covered = {
+            p
+            for el in result.elements.values()
+            for ev in el.evidence
+            for p in range(ev.start, ev.end)
+        }
         for pos, cls in enumerate(classes):
             if pos not in covered:
                 assert not any(c.startswith("el-") for c in cls), (result.note_id, pos)
@@ -217,8 +262,9 @@ def test_ignored_mentions_carry_their_reason(batch):
     items, html = batch
     fx029 = next(r for r, _ in items if r.note_id == "fx029")
     assert fx029.elements["non_spinal_site"].ignored
-    assert re.search(r'<span class="ign" title="Not counted - [^"]*Non spinal site: spinal site',
-                     html)
+    assert re.search(
+        r'<span class="ign" title="Not counted - [^"]*Non spinal site: spinal site', html
+    )
     assert "<i>spinal site</i>" in html
 
 
@@ -245,16 +291,20 @@ def test_group_by_output(batch):
     items, html = batch
     groups = {}
     for r, _ in items:
-        g = groups.setdefault(r.meta["physician"],
-                              {"notes": 0, "errors": 0, "supported": 0, "missing": Counter()})
+        g = groups.setdefault(
+            r.meta["physician"], {"notes": 0, "errors": 0, "supported": 0, "missing": Counter()}
+        )
         if r.ok:
             g["notes"] += 1
             g["supported"] += r.verdict == "supported"
             g["missing"].update(r.missing)
         else:
             g["errors"] += 1
-    rows = re.findall(r'<tr data-group="([^"]*)" data-notes="(\d+)" data-errors="(\d+)" '
-                      r'data-supported="(\d+)" data-top-missing="([^"]*)">', html)
+    rows = re.findall(
+        r'<tr data-group="([^"]*)" data-notes="(\d+)" data-errors="(\d+)" '
+        r'data-supported="(\d+)" data-top-missing="([^"]*)">',
+        html,
+    )
     assert len(rows) == len(groups)
     for name, notes, errors, supported, top in rows:
         key = {html_escape(k): k for k in groups}[name]
@@ -268,15 +318,24 @@ def test_group_by_output(batch):
     assert "<th>physician</th>" in html
     assert '<tr data-group="&lt;img src=x onerror=alert(2)&gt;"' in html
     # Without group_by there is no group table.
-    assert 'data-group=' not in render(items[:2])
+    assert "data-group=" not in render(items[:2])
 
 
 def test_worklist_lowest_score_first_with_links_and_columns(batch, page):
     items, html = batch
     body = html.split('<table id="wl"', 1)[1].split("</table>", 1)[0]
     heads = re.findall(r'data-col="\d+">([^<]+)</button>', body)
-    assert heads == ["note_id", "physician", "payer", "score", "verdict", "suggested code",
-                     "billed codes", "missing elements", "findings"]
+    assert heads == [
+        "note_id",
+        "physician",
+        "payer",
+        "score",
+        "verdict",
+        "suggested code",
+        "billed codes",
+        "missing elements",
+        "findings",
+    ]
     scores = [float(s) for s in re.findall(r'<td class="num" data-v="([\d.]+)">', body)]
     assert scores == sorted(scores) and len(scores) == 4
     assert len(re.findall(r"<tr data-verdict=", body)) == 4
@@ -311,24 +370,33 @@ def test_csp_allows_exactly_our_inline_script_and_style(page):
 
 
 def _el(status="present", required=True, evidence=(), ignored=()):
-    return ElementResult(status=status, required=required, evidence=list(evidence),
-                         ignored=list(ignored))
+    return ElementResult(
+        status=status, required=required, evidence=list(evidence), ignored=list(ignored)
+    )
 
 
 def test_overlapping_and_bad_spans_still_give_valid_html():
     note = "Needle into <the> hip joint & contrast injected."
     ev = lambda s, e: Evidence(note[s:e], s, e)  # noqa: E731
     result = CheckResult(
-        note_id="ov", score=50.0, verdict="incomplete", suggested_code="77002",
+        note_id="ov",
+        score=50.0,
+        verdict="incomplete",
+        suggested_code="77002",
         elements={
             "needle_placement": _el(evidence=[ev(0, 27)]),
             "non_spinal_site": _el(evidence=[ev(18, 27), ev(12, 23)]),  # overlapping, crossing
-            "contrast_confirmation": _el(evidence=[ev(24, 48)], ignored=[
-                IgnoredMention(note[20:40], 20, 40, None, "negated")]),
+            "contrast_confirmation": _el(
+                evidence=[ev(24, 48)],
+                ignored=[IgnoredMention(note[20:40], 20, 40, None, "negated")],
+            ),
             "indication": _el(status="missing", evidence=[Evidence("not in note", 3, 14)]),
         },
         findings=[Finding("ADDON_WITHOUT_PRIMARY", "error", "No primary <procedure> code.")],
-        queries=["Please document <x>."], ruleset_version="t", profile="t")
+        queries=["Please document <x>."],
+        ruleset_version="t",
+        profile="t",
+    )
     html = render([(result, note)])
     p = parse(html)
     assert p.problems == [] and p.stack == []
@@ -336,7 +404,7 @@ def test_overlapping_and_bad_spans_still_give_valid_html():
     assert rendered["text"] == note
     for name, el in result.elements.items():
         for e in el.evidence:
-            if note[e.start:e.end] == e.text:
+            if note[e.start : e.end] == e.text:
                 assert all(f"el-{name}" in rendered["classes"][i] for i in range(e.start, e.end))
     assert all("ign" in rendered["classes"][i] for i in range(20, 40))
     # The span whose offsets do not match is listed, not placed.
@@ -350,9 +418,16 @@ def test_overlapping_and_bad_spans_still_give_valid_html():
 
 def test_without_note_text_and_empty_batch():
     result = CheckResult(
-        note_id="nt", score=100.0, verdict="supported", suggested_code="77002",
+        note_id="nt",
+        score=100.0,
+        verdict="supported",
+        suggested_code="77002",
         elements={"indication": _el(evidence=[Evidence("<b>pain</b>", 0, 11)])},
-        findings=[], queries=[], ruleset_version="t", profile="t")
+        findings=[],
+        queries=[],
+        ruleset_version="t",
+        profile="t",
+    )
     html = render([(result, None)])
     assert "&lt;b&gt;pain&lt;/b&gt;" in html and "<b>pain</b>" not in html
     assert parse(html).problems == []

@@ -4,6 +4,7 @@ runs under the page's Content-Security-Policy, a script inside a note does not.
 Needs Chromium (Debian package ``chromium``). Without it the tests are skipped, unless
 DOC_CHECKER_REQUIRE_CHROMIUM=1 (CI) where a missing browser is a failure.
 """
+
 import os
 import re
 import subprocess
@@ -31,10 +32,22 @@ XSS_META = {"physician": "<img src=x onerror=\"document.body.setAttribute('data-
 
 
 def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-extensions", "--no-first-run", "--no-default-browser-check",
-           "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}", *args]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp / 'profile'}",
+        *args,
+    ]
     env = dict(os.environ, HOME=str(tmp))
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -52,11 +65,21 @@ def report(checker, tmp_path_factory):
     items = []
     for i, nid in enumerate(("fx001", "fx011", "fx029")):
         text = (FIXTURES / f"{nid}.txt").read_text(encoding="utf-8")
-        items.append((checker.check(text, note_id=nid, meta={"physician": ("Dr A", "Dr B")[i % 2]}),
-                      text))
+        items.append(
+            (checker.check(text, note_id=nid, meta={"physician": ("Dr A", "Dr B")[i % 2]}), text)
+        )
     items.append((checker.check(XSS_NOTE, note_id="xss", meta=XSS_META), XSS_NOTE))
-    items.append((ErrorRecord(note_id="n7", code="empty",
-                              message="the note is empty or only whitespace", position=6), None))
+    items.append(
+        (
+            ErrorRecord(
+                note_id="n7",
+                code="empty",
+                message="the note is empty or only whitespace",
+                position=6,
+            ),
+            None,
+        )
+    )
     path = tmp_path_factory.mktemp("report") / "report.html"
     with path.open("w", encoding="utf-8") as fh:
         write_html(items, fh, group_by="physician", title="doc-checker review")

@@ -1,9 +1,9 @@
 """Scoring is pure: no NLP needed."""
+
 import sys
 
-from doc_checker.rules import load_profile, profile_from_dict
-from doc_checker.rules import ELEMENTS
 from doc_checker.decide.scoring import assess, queries, score, verdict
+from doc_checker.rules import ELEMENTS, load_profile, profile_from_dict
 
 QUERIES = {e: {"query": f"q-{e}"} for e in ELEMENTS}
 

@@ -1,5 +1,6 @@
 """The review service in process (FastAPI TestClient): every endpoint, the limits, bearer auth,
 error shapes, and that nothing a client sent as note text comes back in an error or a log line."""
+
 import asyncio
 import json
 import logging
@@ -13,8 +14,14 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from doc_checker.service.app import (OPEN_PATHS, Settings, SettingsError, _PAGE_SCRIPT, _sha256,  # noqa: E402
-                                 create_app)
+from doc_checker.service.app import (
+    _PAGE_SCRIPT,
+    OPEN_PATHS,
+    Settings,
+    SettingsError,
+    _sha256,  # noqa: E402
+    create_app,
+)
 
 from .conftest import assert_valid  # noqa: E402
 
@@ -66,11 +73,16 @@ def _fixture_texts(n=6):
 # Endpoints
 # ---------------------------------------------------------------------------------------------
 
+
 def test_health_and_ready(client, checker):
     assert client.get("/healthz").json()["status"] == "ok"
     r = client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "ruleset_version": checker.ruleset_version, "profile": "default"}
+    assert r.json() == {
+        "status": "ready",
+        "ruleset_version": checker.ruleset_version,
+        "profile": "default",
+    }
 
 
 def test_not_ready_until_the_pipeline_is_loaded():
@@ -114,8 +126,15 @@ def test_check_with_codes_and_meta(client, checker):
     assert bad["claim_findings"][0]["code"] == "INVALID_CODES"
 
 
-@pytest.mark.parametrize("text,code", [("", "empty"), ("   \n\t ", "empty"), ("abc\x00def" * 10, "binary"),
-                                       ("\x01\x02\x03\x04\x05\x06\x07\x08" * 100, "binary")])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("abc\x00def" * 10, "binary"),
+        ("\x01\x02\x03\x04\x05\x06\x07\x08" * 100, "binary"),
+    ],
+)
 def test_refused_notes_are_422_with_the_checkers_code(client, text, code):
     err = _error(client.post("/v1/check", json={"text": text}), 422, code)
     assert err["message"]
@@ -130,8 +149,12 @@ def test_batch_matches_check_many_in_order_with_error_records(client, checker):
     got = resp.json()["results"]
     want = [o.to_dict() for o in checker.check_many(notes)]
     assert got == want
-    assert got[2] == {"note_id": "blank", "position": 2, "meta": {"row": 3},
-                      "error": {"code": "empty", "message": "the note is empty or only whitespace"}}
+    assert got[2] == {
+        "note_id": "blank",
+        "position": 2,
+        "meta": {"row": 3},
+        "error": {"code": "empty", "message": "the note is empty or only whitespace"},
+    }
     assert [r.get("note_id") for r in got] == [n.get("note_id") for n in notes]
 
 
@@ -146,7 +169,11 @@ def test_ruleset(client, checker):
     assert body["elements"]["fluoroscopic_guidance"] == {"required": True, "weight": 2.0}
     assert body["elements"]["radiation_dose"]["required"] is False
     assert set(body["elements"]) == set(checker.profile.elements)
-    assert body["limits"] == {"max_body_bytes": 2 * 1024 * 1024, "max_batch": 100, "max_note_chars": 1_000_000}
+    assert body["limits"] == {
+        "max_body_bytes": 2 * 1024 * 1024,
+        "max_batch": 100,
+        "max_note_chars": 1_000_000,
+    }
 
 
 def test_ruleset_follows_the_profile(tmp_path):
@@ -193,13 +220,26 @@ def test_page_is_self_contained_and_allows_the_report_under_its_csp(client):
     # no external assets: no URL with a scheme or protocol-relative in src/href, no @import
     assert not re.search(r'(?:src|href)\s*=\s*"(?:[a-z]+:)?//', page, re.I)
     assert "@import" not in page and "url(" not in page
-    for needle in ('id="note"', 'id="codes"', 'id="submit"', 'id="report"', 'sandbox="allow-scripts"'):
+    for needle in (
+        'id="note"',
+        'id="codes"',
+        'id="submit"',
+        'id="report"',
+        'sandbox="allow-scripts"',
+    ):
         assert needle in page
 
 
 def test_openapi_docs(client):
     spec = client.get("/openapi.json").json()
-    for path in ("/v1/check", "/v1/check/batch", "/v1/report", "/v1/ruleset", "/healthz", "/readyz"):
+    for path in (
+        "/v1/check",
+        "/v1/check/batch",
+        "/v1/report",
+        "/v1/ruleset",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in spec["paths"], path
     assert client.get("/docs").status_code == 200
 
@@ -213,10 +253,14 @@ def test_unknown_path_and_method_use_the_error_shape(client):
 # Limits
 # ---------------------------------------------------------------------------------------------
 
+
 def test_body_too_large_by_content_length(small):
     body = json.dumps({"text": "x " * 40_000}).encode()
-    err = _error(small.post("/v1/check", content=body, headers={"content-type": "application/json"}),
-                 413, "body_too_large")
+    err = _error(
+        small.post("/v1/check", content=body, headers={"content-type": "application/json"}),
+        413,
+        "body_too_large",
+    )
     assert "65,536" in err["message"] and "DOC_CHECKER_MAX_BODY_BYTES" in err["message"]
 
 
@@ -246,10 +290,20 @@ def test_body_limit_counts_the_bytes_actually_read(checker):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/v1/check", "raw_path": b"/v1/check", "query_string": b"",
-             "root_path": "", "headers": [(b"content-type", b"application/json"), (b"content-length", b"20")],
-             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/check",
+        "raw_path": b"/v1/check",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"20")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["error"]["code"] == "body_too_large"
@@ -257,7 +311,12 @@ def test_body_limit_counts_the_bytes_actually_read(checker):
 
 def test_a_body_at_the_limit_is_accepted(small):
     body = json.dumps({"text": NOTE[:400]}).encode()
-    assert small.post("/v1/check", content=body, headers={"content-type": "application/json"}).status_code == 200
+    assert (
+        small.post(
+            "/v1/check", content=body, headers={"content-type": "application/json"}
+        ).status_code
+        == 200
+    )
 
 
 def test_bad_content_length_is_400(small):
@@ -270,10 +329,20 @@ def test_bad_content_length_is_400(small):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/v1/check", "raw_path": b"/v1/check", "query_string": b"",
-             "root_path": "", "headers": [(b"content-length", b"abc")], "client": ("127.0.0.1", 1),
-             "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/check",
+        "raw_path": b"/v1/check",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-length", b"abc")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     asyncio.run(small.app(scope, receive, send))
     assert sent[0]["status"] == 400
 
@@ -281,7 +350,11 @@ def test_bad_content_length_is_400(small):
 def test_batch_too_big_is_413(small):
     notes = [{"text": NOTE[:200]} for _ in range(4)]
     err = _error(small.post("/v1/check/batch", json={"notes": notes}), 413, "batch_too_large")
-    assert "4 notes" in err["message"] and "limit is 3" in err["message"] and "DOC_CHECKER_MAX_BATCH" in err["message"]
+    assert (
+        "4 notes" in err["message"]
+        and "limit is 3" in err["message"]
+        and "DOC_CHECKER_MAX_BATCH" in err["message"]
+    )
     assert len(small.post("/v1/check/batch", json={"notes": notes[:3]}).json()["results"]) == 3
 
 
@@ -291,8 +364,10 @@ def test_note_too_long_is_413_alone_and_an_error_record_in_a_batch(small):
     err = _error(small.post("/v1/check", json={"text": long_note}), 413, "note_too_long")
     assert "500" in err["message"] and "DOC_CHECKER_MAX_NOTE_CHARS" in err["message"]
     _error(small.post("/v1/report", json={"text": long_note}), 413, "note_too_long")
-    results = small.post("/v1/check/batch", json={"notes": [{"text": NOTE[:300], "note_id": "a"},
-                                                            {"text": long_note, "note_id": "b"}]}).json()["results"]
+    results = small.post(
+        "/v1/check/batch",
+        json={"notes": [{"text": NOTE[:300], "note_id": "a"}, {"text": long_note, "note_id": "b"}]},
+    ).json()["results"]
     assert results[0]["verdict"]
     assert results[1]["note_id"] == "b" and results[1]["position"] == 1
     assert results[1]["error"]["code"] == "note_too_long"
@@ -300,9 +375,20 @@ def test_note_too_long_is_413_alone_and_an_error_record_in_a_batch(small):
 
 def test_settings_from_env(tmp_path):
     s = Settings.from_env({})
-    assert (s.max_body_bytes, s.max_batch, s.max_note_chars, s.token) == (2 * 1024 * 1024, 100, 1_000_000, None)
-    s = Settings.from_env({"DOC_CHECKER_MAX_BODY_BYTES": "1_000", "DOC_CHECKER_MAX_BATCH": "5",
-                           "DOC_CHECKER_MAX_NOTE_CHARS": "70", "DOC_CHECKER_TOKEN": "abc"})
+    assert (s.max_body_bytes, s.max_batch, s.max_note_chars, s.token) == (
+        2 * 1024 * 1024,
+        100,
+        1_000_000,
+        None,
+    )
+    s = Settings.from_env(
+        {
+            "DOC_CHECKER_MAX_BODY_BYTES": "1_000",
+            "DOC_CHECKER_MAX_BATCH": "5",
+            "DOC_CHECKER_MAX_NOTE_CHARS": "70",
+            "DOC_CHECKER_TOKEN": "abc",
+        }
+    )
     assert (s.max_body_bytes, s.max_batch, s.max_note_chars, s.token) == (1000, 5, 70, "abc")
     assert "abc" not in repr(s)
     f = tmp_path / "token"
@@ -323,9 +409,14 @@ def test_settings_from_env(tmp_path):
 # Auth
 # ---------------------------------------------------------------------------------------------
 
-PROTECTED = [("post", "/v1/check", {"text": NOTE}), ("post", "/v1/check/batch", {"notes": [{"text": NOTE}]}),
-             ("post", "/v1/report", {"text": NOTE}), ("get", "/v1/ruleset", None), ("get", "/docs", None),
-             ("get", "/openapi.json", None)]
+PROTECTED = [
+    ("post", "/v1/check", {"text": NOTE}),
+    ("post", "/v1/check/batch", {"notes": [{"text": NOTE}]}),
+    ("post", "/v1/report", {"text": NOTE}),
+    ("get", "/v1/ruleset", None),
+    ("get", "/docs", None),
+    ("get", "/openapi.json", None),
+]
 
 
 @pytest.mark.parametrize("method,path,body", PROTECTED)
@@ -362,7 +453,12 @@ def test_health_endpoints_and_the_page_shell_are_open(authed):
 def test_auth_comes_before_the_body_limit(checker):
     with TestClient(create_app(checker, settings=Settings(token=TOKEN, max_body_bytes=100))) as c:
         _error(c.post("/v1/check", json={"text": "x" * 500}), 401)
-        _error(c.post("/v1/check", json={"text": "x" * 500}, headers={"Authorization": f"Bearer {TOKEN}"}), 413)
+        _error(
+            c.post(
+                "/v1/check", json={"text": "x" * 500}, headers={"Authorization": f"Bearer {TOKEN}"}
+            ),
+            413,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,10 +466,10 @@ def test_auth_comes_before_the_body_limit(checker):
 # ---------------------------------------------------------------------------------------------
 
 BAD_BODIES = [
-    {"text": [MARKER]},                                     # wrong type
+    {"text": [MARKER]},  # wrong type
     {"text": {"nested": MARKER}},
-    {"txt": MARKER},                                        # missing field + unknown field
-    {"text": NOTE, "extra": MARKER},                        # unknown field
+    {"txt": MARKER},  # missing field + unknown field
+    {"text": NOTE, "extra": MARKER},  # unknown field
     {"text": NOTE, "meta": {MARKER + " as a key": {"deep": MARKER}}},
     {"text": NOTE, "codes": {"a": MARKER}},
     {"text": NOTE, "note_id": [MARKER]},
@@ -396,8 +492,11 @@ def test_validation_errors_do_not_echo_the_body(client, body, caplog):
 
 
 def test_malformed_json_does_not_echo_the_body(client):
-    resp = client.post("/v1/check", content=b'{"text": "' + MARKER.encode() + b'", oops}',
-                       headers={"content-type": "application/json"})
+    resp = client.post(
+        "/v1/check",
+        content=b'{"text": "' + MARKER.encode() + b'", oops}',
+        headers={"content-type": "application/json"},
+    )
     _error(resp, 422, "invalid_request")
     assert MARKER not in resp.text
 

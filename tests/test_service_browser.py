@@ -6,6 +6,7 @@ note with its evidence highlighted in the report frame. A screenshot is saved an
 Needs Chromium (Debian package ``chromium``). Without it the tests are skipped, unless
 DOC_CHECKER_REQUIRE_CHROMIUM=1 (CI) where a missing browser is a failure.
 """
+
 import base64
 import json
 import os
@@ -49,16 +50,35 @@ class CDP:
             os.dup2(r, 3)
             os.dup2(w, 4)
 
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-extensions", "--no-first-run", "--no-default-browser-check",
-               "--hide-scrollbars", "--remote-debugging-pipe", "--window-size=1400,1100",
-               # keep the sandboxed report frame in the page's process, so one session reaches it
-               "--disable-features=IsolateSandboxedIframes,site-per-process",
-               f"--user-data-dir={tmp / 'profile'}", "about:blank"]
-        self.proc = subprocess.Popen(cmd, preexec_fn=child_fds, pass_fds=(3, 4), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env=dict(os.environ, HOME=str(tmp)))
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--hide-scrollbars",
+            "--remote-debugging-pipe",
+            "--window-size=1400,1100",
+            # keep the sandboxed report frame in the page's process, so one session reaches it
+            "--disable-features=IsolateSandboxedIframes,site-per-process",
+            f"--user-data-dir={tmp / 'profile'}",
+            "about:blank",
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            preexec_fn=child_fds,
+            pass_fds=(3, 4),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ, HOME=str(tmp)),
+        )
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buf = b""
@@ -112,11 +132,15 @@ class Page:
     def __init__(self, cdp: CDP, url: str) -> None:
         self.cdp = cdp
         target = cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.session = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "DOM"):
             self.call(f"{domain}.enable")
         self.call("Page.navigate", {"url": url})
-        self.wait_for("document.readyState === 'complete' && document.body.getAttribute('data-state') === 'idle'")
+        self.wait_for(
+            "document.readyState === 'complete' && document.body.getAttribute('data-state') === 'idle'"
+        )
 
     def call(self, method, params=None, timeout=30.0):
         return self.cdp.send(method, params, session=self.session, timeout=timeout)
@@ -141,11 +165,15 @@ class Page:
 
     def click(self, selector: str) -> None:
         """A real mouse click at the element's centre."""
-        box = self.eval(f"(function(){{var r=document.querySelector({json.dumps(selector)})"
-                        ".getBoundingClientRect();return [r.x + r.width / 2, r.y + r.height / 2];})()")
+        box = self.eval(
+            f"(function(){{var r=document.querySelector({json.dumps(selector)})"
+            ".getBoundingClientRect();return [r.x + r.width / 2, r.y + r.height / 2];})()"
+        )
         for kind in ("mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
-                                                   "button": "left", "clickCount": 1})
+            self.call(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
+            )
 
     def type_into(self, selector: str, text: str) -> None:
         """Focus the field and insert the text as a paste would."""
@@ -158,7 +186,9 @@ class Page:
         children = tree.get("childFrames") or []
         assert children, "the report frame is missing"
         frame_id = children[0]["frame"]["id"]
-        return self.call("Page.createIsolatedWorld", {"frameId": frame_id, "worldName": "test"})["executionContextId"]
+        return self.call("Page.createIsolatedWorld", {"frameId": frame_id, "worldName": "test"})[
+            "executionContextId"
+        ]
 
 
 def _png_size_and_colours(data: bytes):
@@ -166,9 +196,9 @@ def _png_size_and_colours(data: bytes):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, height, ctype = 8, b"", 0, 0, 0
     while pos < len(data):
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big")
             assert body[8] == 8, "expected 8-bit channels"
@@ -184,7 +214,7 @@ def _png_size_and_colours(data: bytes):
     i = 0
     for _ in range(height):
         ftype = raw[i]
-        line = bytearray(raw[i + 1:i + 1 + stride])
+        line = bytearray(raw[i + 1 : i + 1 + stride])
         i += 1 + stride
         for x in range(stride):
             a = line[x - bpp] if x >= bpp else 0
@@ -201,7 +231,7 @@ def _png_size_and_colours(data: bytes):
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
         for x in range(0, stride, bpp * 4):  # sample every 4th pixel
-            colours.add(bytes(line[x:x + 3]))
+            colours.add(bytes(line[x : x + 3]))
         prev = line
     return width, height, colours
 
@@ -222,7 +252,9 @@ def test_paste_a_note_and_see_the_highlighted_evidence(browser, server, tmp_path
     try:
         page = Page(cdp, server + "/")
         # The page is self-contained: nothing but its own origin was requested.
-        resources = page.eval("performance.getEntriesByType('resource').map(function(e){return e.name})")
+        resources = page.eval(
+            "performance.getEntriesByType('resource').map(function(e){return e.name})"
+        )
         assert all(r.startswith(server) for r in resources), resources
 
         # Without the token the service refuses, and the page says so.
@@ -237,27 +269,43 @@ def test_paste_a_note_and_see_the_highlighted_evidence(browser, server, tmp_path
         page.wait_for("document.body.getAttribute('data-state') === 'done'")
         summary = page.eval("document.getElementById('summary').textContent")
         assert "supported" in summary and "77002" in summary, summary
-        assert page.eval("document.title") == "doc-checker: check a note"  # the note's script did not run
+        assert (
+            page.eval("document.title") == "doc-checker: check a note"
+        )  # the note's script did not run
 
         ctx = page.frame_context()
-        page.wait_for("document.documentElement.getAttribute('data-js') === 'ready'", context_id=ctx)
-        marks = page.eval("Array.prototype.map.call(document.querySelectorAll('pre.note-text mark.ev'),"
-                          "function(m){var s=getComputedStyle(m);return [m.className, m.textContent, s.backgroundColor + ' ' + s.backgroundImage];})",
-                          context_id=ctx)
+        page.wait_for(
+            "document.documentElement.getAttribute('data-js') === 'ready'", context_id=ctx
+        )
+        marks = page.eval(
+            "Array.prototype.map.call(document.querySelectorAll('pre.note-text mark.ev'),"
+            "function(m){var s=getComputedStyle(m);return [m.className, m.textContent, s.backgroundColor + ' ' + s.backgroundImage];})",
+            context_id=ctx,
+        )
         assert marks, "no highlighted evidence in the report frame"
         classes = " ".join(c for c, _, _ in marks)
-        for element in ("indication", "fluoroscopic_guidance", "contrast_confirmation", "images_recorded"):
+        for element in (
+            "indication",
+            "fluoroscopic_guidance",
+            "contrast_confirmation",
+            "images_recorded",
+        ):
             assert f"el-{element}" in classes, element
         assert any("fluoroscopic guidance" in t for _, t, _ in marks)
         # The report's stylesheet applied inside the frame (its CSP hash and the page's policy agree):
         # every mark has a colour, or colour bands (a passage that is evidence for several elements).
         assert all(not bg.startswith("rgba(0, 0, 0, 0) none") for _, _, bg in marks), marks
         # One note: the batch summary and worklist are left out.
-        assert page.eval("document.getElementById('summary') === null && "
-                         "document.querySelector('section.note') !== null", context_id=ctx)
+        assert page.eval(
+            "document.getElementById('summary') === null && "
+            "document.querySelector('section.note') !== null",
+            context_id=ctx,
+        )
         missing = page.eval("document.querySelector('section.note').textContent", context_id=ctx)
         assert "Missing required elements" in missing and "Draft physician queries" in missing
-        verdict = page.eval("document.querySelector('section.note').getAttribute('data-verdict')", context_id=ctx)
+        verdict = page.eval(
+            "document.querySelector('section.note').getAttribute('data-verdict')", context_id=ctx
+        )
         assert verdict == "supported"
         text = page.eval("document.querySelector('pre.note-text').textContent", context_id=ctx)
         assert "<script>parent.document.title='pwned'</script>" in text  # shown as text, not run
@@ -265,7 +313,10 @@ def test_paste_a_note_and_see_the_highlighted_evidence(browser, server, tmp_path
         assert "20610" in billed
 
         # Bring the highlighted note into view inside the frame, then look at the picture.
-        page.eval("document.querySelector('pre.note-text').scrollIntoView({block: 'center'}); true", context_id=ctx)
+        page.eval(
+            "document.querySelector('pre.note-text').scrollIntoView({block: 'center'}); true",
+            context_id=ctx,
+        )
         time.sleep(0.3)
         shot = base64.b64decode(page.call("Page.captureScreenshot", {"format": "png"})["data"])
         png = tmp_path / "service-page.png"

@@ -1,5 +1,6 @@
 """doc-checker on Apache Spark (local[2]): the same results as the checker in process, one output
 row per input row, input columns unchanged, custom rules shipped to the executors, the CLI."""
+
 import datetime as dt
 import json
 import os
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.filterwarnings("ignore:distutils Version classes are deprecated:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:distutils Version classes are deprecated:DeprecationWarning"
+)
 
 from doc_checker import Checker
 from doc_checker.cli import main as cli_main
@@ -24,8 +27,10 @@ CODES = ["20610;77002", "77002", "49083, 77002-26", "32555;77002", None]
 BIG = 9_007_199_254_740_993  # not a float64: a pandas round trip would change it
 MARKER = "ZQXJ-PRIVATE-MARKER"
 
-INPUT_DDL = ("row long, note_id string, text string, physician string, payer string, "
-             "encounter long, seen timestamp, charge decimal(12,2), cpt_codes string")
+INPUT_DDL = (
+    "row long, note_id string, text string, physician string, payer string, "
+    "encounter long, seen timestamp, charge decimal(12,2), cpt_codes string"
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +39,17 @@ def spark():
 
     old = os.environ.get("PYSPARK_PYTHON")
     os.environ["PYSPARK_PYTHON"] = sys.executable  # workers on this interpreter, not PATH's python3
-    session = (SparkSession.builder.master("local[2]").appName("doc-checker-tests")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.default.parallelism", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.memory", "1g")
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("doc-checker-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -54,10 +63,19 @@ def _rows():
     """Every fixture note, with extra columns of awkward types, then rows that cannot be checked."""
     rows = []
     for i, p in enumerate(NOTES):
-        rows.append((i, p.stem, p.read_text(encoding="utf-8"), f"Dr {chr(65 + i % 7)}",
-                     ["medicare", "aetna", None][i % 3], None if i % 5 == 0 else BIG + i,
-                     dt.datetime(1900 + i % 120, 1 + i % 12, 1, 12, 30), Decimal(f"{i}.25"),
-                     CODES[i % len(CODES)]))
+        rows.append(
+            (
+                i,
+                p.stem,
+                p.read_text(encoding="utf-8"),
+                f"Dr {chr(65 + i % 7)}",
+                ["medicare", "aetna", None][i % 3],
+                None if i % 5 == 0 else BIG + i,
+                dt.datetime(1900 + i % 120, 1 + i % 12, 1, 12, 30),
+                Decimal(f"{i}.25"),
+                CODES[i % len(CODES)],
+            )
+        )
     n = len(rows)
     bad = [("bad-empty", ""), ("bad-null", None), ("bad-space", "  \n\t "), (None, "   ")]
     for k, (note_id, text) in enumerate(bad):
@@ -94,14 +112,21 @@ def test_results_equal_the_checker_in_process(table, checker):
         assert list(o["queries"]) == expected["queries"]
         assert list(o["finding_codes"]) == [f["code"] for f in expected["findings"]]
         assert [f.asDict() for f in o["findings"]] == [
-            {k: f[k] for k in ("code", "severity", "message")} for f in expected["findings"]]
+            {k: f[k] for k in ("code", "severity", "message")} for f in expected["findings"]
+        ]
         assert list(o["claim_finding_codes"]) == [f["code"] for f in expected["claim_findings"]]
-        assert (None if o["billed_codes"] is None else list(o["billed_codes"])) == expected["billed_codes"]
+        assert (None if o["billed_codes"] is None else list(o["billed_codes"])) == expected[
+            "billed_codes"
+        ]
         assert o["ruleset_version"] == expected["ruleset_version"] == checker.ruleset_version
         assert o["profile"] == expected["profile"]
         assert o["error_code"] is None and o["error_message"] is None
     # the corpus exercises what is compared
-    assert {o["verdict"] for o in out if o["verdict"]} >= {"supported", "incomplete", "not_supported"}
+    assert {o["verdict"] for o in out if o["verdict"]} >= {
+        "supported",
+        "incomplete",
+        "not_supported",
+    }
     assert any(o["claim_finding_codes"] for o in out if o["error_code"] is None)
 
 
@@ -144,10 +169,18 @@ def test_one_checker_per_worker_process(spark, table):
 
 def test_binary_and_non_text_columns(spark, checker):
     note = NOTES[0].read_text(encoding="utf-8")
-    rows = [("utf8", note.encode("utf-8")), ("bom16", note.encode("utf-16")),
-            ("nul", b"\x00\x01\x02binary" * 50), ("latin1", "caf\xe9 fluoroscopy".encode("latin-1")),
-            ("none", None), ("empty", b"")]
-    out = {r["note_id"]: r for r in check_notes(spark.createDataFrame(rows, "note_id string, text binary")).collect()}
+    rows = [
+        ("utf8", note.encode("utf-8")),
+        ("bom16", note.encode("utf-16")),
+        ("nul", b"\x00\x01\x02binary" * 50),
+        ("latin1", "caf\xe9 fluoroscopy".encode("latin-1")),
+        ("none", None),
+        ("empty", b""),
+    ]
+    out = {
+        r["note_id"]: r
+        for r in check_notes(spark.createDataFrame(rows, "note_id string, text binary")).collect()
+    }
     assert len(out) == len(rows)
     expected = checker.check(note, note_id="utf8").to_dict()
     assert json.loads(out["utf8"]["result_json"]) == expected
@@ -160,7 +193,10 @@ def test_binary_and_non_text_columns(spark, checker):
 
     ints = spark.createDataFrame([(1, 5), (2, None)], "id long, body long")
     got = check_notes(ints, id_col="id", text_col="body").orderBy("id").collect()
-    assert [(r["note_id"], r["error_code"]) for r in got] == [("1", "not_text"), ("2", "missing_text")]
+    assert [(r["note_id"], r["error_code"]) for r in got] == [
+        ("1", "not_text"),
+        ("2", "missing_text"),
+    ]
 
 
 def test_column_names_and_usage_errors(spark):
@@ -182,12 +218,16 @@ def test_custom_patterns_and_profile_reach_the_executors(spark, tmp_path):
     """The rules are copied, changed, given to check_notes, then deleted before the job runs:
     the executors can only have used what was shipped with the job."""
     rules = tmp_path / "site_rules"
-    shutil.copytree(default_patterns_dir(), rules, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    shutil.copytree(
+        default_patterns_dir(), rules, ignore=shutil.ignore_patterns("__pycache__", "*.py")
+    )
     meta = json.loads((rules / "ruleset.json").read_text(encoding="utf-8"))
     meta["version"] = "9999.1.1-spark-test"
     (rules / "ruleset.json").write_text(json.dumps(meta), encoding="utf-8")
     profile = tmp_path / "site_profile.json"
-    data = json.loads((default_patterns_dir() / "profiles" / "lenient.json").read_text(encoding="utf-8"))
+    data = json.loads(
+        (default_patterns_dir() / "profiles" / "lenient.json").read_text(encoding="utf-8")
+    )
     data["name"] = "site-lenient"
     profile.write_text(json.dumps(data), encoding="utf-8")
     texts = [(p.stem, p.read_text(encoding="utf-8")) for p in NOTES[:12]]
@@ -209,11 +249,17 @@ def test_custom_patterns_and_profile_reach_the_executors(spark, tmp_path):
 
 
 def test_dict_profile_and_invalid_rules(spark, tmp_path):
-    data = json.loads((default_patterns_dir() / "profiles" / "lenient.json").read_text(encoding="utf-8"))
-    df = spark.createDataFrame([(NOTES[1].stem, NOTES[1].read_text(encoding="utf-8"))], "note_id string, text string")
+    data = json.loads(
+        (default_patterns_dir() / "profiles" / "lenient.json").read_text(encoding="utf-8")
+    )
+    df = spark.createDataFrame(
+        [(NOTES[1].stem, NOTES[1].read_text(encoding="utf-8"))], "note_id string, text string"
+    )
     assert check_notes(df, profile=data).collect()[0]["profile"] == "lenient"
     rules = tmp_path / "broken"
-    shutil.copytree(default_patterns_dir(), rules, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    shutil.copytree(
+        default_patterns_dir(), rules, ignore=shutil.ignore_patterns("__pycache__", "*.py")
+    )
     (rules / "sections.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(RulesError, match="sections.json"):  # on the driver, before any job
         check_notes(df, patterns=str(rules))
@@ -223,15 +269,19 @@ def test_dict_profile_and_invalid_rules(spark, tmp_path):
 # doc-checker spark INPUT OUTPUT
 # ---------------------------------------------------------------------------------------------
 def _notes_with_marker():
-    rows = [(p.stem, p.read_text(encoding="utf-8") + f"\n{MARKER}\n", f"Dr {p.stem[-1]}") for p in NOTES[:20]]
+    rows = [
+        (p.stem, p.read_text(encoding="utf-8") + f"\n{MARKER}\n", f"Dr {p.stem[-1]}")
+        for p in NOTES[:20]
+    ]
     return rows + [("cli-empty", "", "Dr Z"), ("cli-null", None, "Dr Z")]
 
 
 def test_cli_round_trips_parquet(spark, tmp_path, capsys, checker):
     rows = _notes_with_marker()
     src, dst = tmp_path / "notes.parquet", tmp_path / "checked"
-    spark.createDataFrame(rows, "note_id string, text string, physician string").coalesce(1) \
-        .write.parquet(str(src))
+    spark.createDataFrame(rows, "note_id string, text string, physician string").coalesce(
+        1
+    ).write.parquet(str(src))
     capsys.readouterr()
     code = cli_main(["spark", str(src), str(dst)])
     captured = capsys.readouterr()
@@ -266,8 +316,20 @@ def test_cli_csv_and_jsonl(spark, tmp_path, capsys, checker):
         w.writerow(["00123", quoted, "20610;77002", "aetna"])
         w.writerow(["00124", "", "", "aetna"])
     out_csv = tmp_path / "csv_out"
-    assert cli_main(["spark", str(csv_path), str(out_csv), "--id-column", "accession",
-                     "--text-column", "body"]) == 1
+    assert (
+        cli_main(
+            [
+                "spark",
+                str(csv_path),
+                str(out_csv),
+                "--id-column",
+                "accession",
+                "--text-column",
+                "body",
+            ]
+        )
+        == 1
+    )
     got = {r["accession"]: r for r in spark.read.parquet(str(out_csv)).collect()}
     assert set(got) == {"00123", "00124"}
     assert got["00123"]["body"] == quoted  # multi-line quoted text with doubled quotes
@@ -277,15 +339,21 @@ def test_cli_csv_and_jsonl(spark, tmp_path, capsys, checker):
     assert got["00124"]["error_code"] == "missing_text"
 
     jsonl = tmp_path / "notes.jsonl"
-    lines = [json.dumps({"note_id": "j1", "text": note, "site": "north"}), "{broken json",
-             json.dumps({"note_id": "j3", "text": None, "site": "south"})]
+    lines = [
+        json.dumps({"note_id": "j1", "text": note, "site": "north"}),
+        "{broken json",
+        json.dumps({"note_id": "j3", "text": None, "site": "south"}),
+    ]
     jsonl.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out_json = tmp_path / "json_out"
     assert cli_main(["spark", str(jsonl), str(out_json)]) == 1
     got = spark.read.parquet(str(out_json)).collect()
     assert len(got) == 3 and "_corrupt_record" not in got[0].__fields__
     assert sorted((r["note_id"] or "", r["error_code"] or "") for r in got) == [
-        ("", "bad_row"), ("j1", ""), ("j3", "missing_text")]
+        ("", "bad_row"),
+        ("j1", ""),
+        ("j3", "missing_text"),
+    ]
     capsys.readouterr()
 
 

@@ -1,4 +1,5 @@
 """The tokenizer cache workaround (doc_checker/tokenizer_cache.py) never changes tokenization."""
+
 from pathlib import Path
 
 import spacy
@@ -9,8 +10,28 @@ from medspacy.custom_tokenizer import create_medspacy_tokenizer
 from doc_checker.nlp._tokenizer_cache import ChunkCachePrimer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "notes"
-LINES = [line for p in sorted(FIXTURES.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()]
-PIECES = ["can't", "Dr.", "e.g.", "w/o", "c/o", "22g", "5mL", "(L)", "\n", "\n\n", "  ", "\t", "x-ray", ":)", "U.S."]
+LINES = [
+    line
+    for p in sorted(FIXTURES.glob("*.txt"))
+    for line in p.read_text(encoding="utf-8").splitlines()
+]
+PIECES = [
+    "can't",
+    "Dr.",
+    "e.g.",
+    "w/o",
+    "c/o",
+    "22g",
+    "5mL",
+    "(L)",
+    "\n",
+    "\n\n",
+    "  ",
+    "\t",
+    "x-ray",
+    ":)",
+    "U.S.",
+]
 
 
 def _tokens(doc):
@@ -28,8 +49,10 @@ PLAIN = _tokenizer()
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(LINES), st.sampled_from(PIECES)), min_size=1, max_size=30),
-       st.lists(st.sampled_from([" ", "\n", "", "  "]), min_size=30, max_size=30))
+@given(
+    st.lists(st.one_of(st.sampled_from(LINES), st.sampled_from(PIECES)), min_size=1, max_size=30),
+    st.lists(st.sampled_from([" ", "\n", "", "  "]), min_size=30, max_size=30),
+)
 def test_primed_tokenizer_splits_exactly_as_spacy(parts, seps):
     text = "".join(p + s for p, s in zip(parts, seps))
     PRIMER(text)
@@ -49,7 +72,9 @@ def test_priming_caches_chunks_after_the_first_line_break():
         return suffix(text)
 
     tok.suffix_search = counting
-    note = "PROCEDURE:\nUnder fluoroscopic guidance, a 22-gauge needle was advanced (left hip joint)."
+    note = (
+        "PROCEDURE:\nUnder fluoroscopic guidance, a 22-gauge needle was advanced (left hip joint)."
+    )
     tok(note)
     calls["n"] = 0
     tok(note)

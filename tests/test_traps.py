@@ -1,4 +1,5 @@
 """Every 'does not count' example of the primer has a fixture where it does not count."""
+
 import pytest
 
 TRAPS = {
@@ -40,7 +41,11 @@ def test_trap_has_a_fixture_and_does_not_count(trap, fixture_results):
 
 
 def test_spine_words_in_history_do_not_make_a_site_spinal(fixture_results):
-    cases = [(g, r) for g, _, r in fixture_results if "non_spinal_site.spine_history_only" in g.get("traps", [])]
+    cases = [
+        (g, r)
+        for g, _, r in fixture_results
+        if "non_spinal_site.spine_history_only" in g.get("traps", [])
+    ]
     assert len(cases) >= 3
     for g, r in cases:
         assert r.elements["non_spinal_site"].present, g["note_id"]
@@ -49,7 +54,11 @@ def test_spine_words_in_history_do_not_make_a_site_spinal(fixture_results):
 
 def test_spinal_traps_suggest_77003(fixture_results):
     for g, _, r in fixture_results:
-        spinal = [t for t in g.get("traps", []) if t.startswith("non_spinal_site.") and not t.endswith("history_only")]
+        spinal = [
+            t
+            for t in g.get("traps", [])
+            if t.startswith("non_spinal_site.") and not t.endswith("history_only")
+        ]
         if spinal and g["suggested_code"] == "77003":
             assert r.suggested_code == "77003", g["note_id"]
             assert any(f.code == "SPINAL_SITE" for f in r.findings)

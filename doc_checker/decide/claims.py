@@ -12,6 +12,7 @@ Pure (no spaCy): the rules are data (``patterns/claims.json``), this module hold
 Message templates (``findings`` in claims.json) are ``str.format`` strings; the fields each one
 may use are in ``_TEMPLATE_FIELDS``. Messages name codes, never note text.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequ
 
 from ..errors import RulesError
 from ..result import VERDICTS, Finding
-from ..rules import read_json, default_patterns_dir
+from ..rules import default_patterns_dir, read_json
 
 ADDON_CODE = "77002"
 CLAIMS_FILE = "claims.json"
@@ -36,7 +37,9 @@ CLAIMS_FILE = "claims.json"
 # codes (4 digits + F/T/U/M), HCPCS Level II (a letter A-V, F/I/N/O excepted, + 4 digits).
 _CODE_SHAPE = re.compile(r"^(?:\d{5}|\d{4}[FMTU]|[A-EGHJ-MP-V]\d{4})$")
 # One token: [+]CODE, then modifiers each after '-' or ':', then optional units 'x2' / '*2'.
-_TOKEN = re.compile(r"^\+?(?P<code>[0-9A-Z]+?)(?P<mods>(?:[-:][0-9A-Z]{2})*)(?:[X*](?P<units>\d+))?$")
+_TOKEN = re.compile(
+    r"^\+?(?P<code>[0-9A-Z]+?)(?P<mods>(?:[-:][0-9A-Z]{2})*)(?:[X*](?P<units>\d+))?$"
+)
 _MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 _SEPARATORS = re.compile(r"[;,\s]+")
 
@@ -58,12 +61,18 @@ def _parse_token(token: str) -> BilledCode:
     upper = token.upper()
     match = _TOKEN.match(upper)
     if not match:
-        raise ValueError(f"invalid billed code {token!r}: expected CODE[-MOD[-MOD]][x UNITS], "
-                         f"e.g. '77002', '77002-26', '20610-RT', '77002x2'")
+        raise ValueError(
+            f"invalid billed code {token!r}: expected CODE[-MOD[-MOD]][x UNITS], "
+            f"e.g. '77002', '77002-26', '20610-RT', '77002x2'"
+        )
     code = match.group("code")
     if not _CODE_SHAPE.match(code):
-        hint = " (modifiers attach with '-' or ':', e.g. '77002-26')" if _MODIFIER.match(code) else ""
-        raise ValueError(f"invalid billed code {token!r}: {code!r} is not a 5-character CPT/HCPCS code{hint}")
+        hint = (
+            " (modifiers attach with '-' or ':', e.g. '77002-26')" if _MODIFIER.match(code) else ""
+        )
+        raise ValueError(
+            f"invalid billed code {token!r}: {code!r} is not a 5-character CPT/HCPCS code{hint}"
+        )
     mods = tuple(m for m in re.split(r"[-:]", match.group("mods")) if m)
     for mod in mods:
         if not _MODIFIER.match(mod):
@@ -89,7 +98,9 @@ def parse_codes(value: Union[None, str, Sequence[str]]) -> List[BilledCode]:
     if isinstance(value, str):
         items: Iterable[Any] = [value]
     elif isinstance(value, (bytes, bytearray)) or not isinstance(value, Sequence):
-        raise ValueError(f"billed codes must be a string or a list of strings, not {type(value).__name__}")
+        raise ValueError(
+            f"billed codes must be a string or a list of strings, not {type(value).__name__}"
+        )
     else:
         items = value
     merged: Dict[Tuple[str, Tuple[str, ...]], BilledCode] = {}
@@ -113,9 +124,19 @@ def parse_codes(value: Union[None, str, Sequence[str]]) -> List[BilledCode]:
 
 _STATUSES = ("confirmed", "unconfirmed")
 _SEVERITIES = ("error", "warning", "info")
-_TOP_KEYS = {"comment", "version", "component_modifiers", "guidance_codes", "em_codes",
-             "arthrography_si", "guidance_included", "unit_limit", "supported_code_names",
-             "unconfirmed_note", "findings"}
+_TOP_KEYS = {
+    "comment",
+    "version",
+    "component_modifiers",
+    "guidance_codes",
+    "em_codes",
+    "arthrography_si",
+    "guidance_included",
+    "unit_limit",
+    "supported_code_names",
+    "unconfirmed_note",
+    "findings",
+}
 _CODE_LISTS = ("guidance_codes", "em_codes", "arthrography_si", "guidance_included")
 _ENTRY_KEYS = {"code", "range", "status", "source", "comment"}
 _LIST_EXTRA_KEYS = {"guidance_included": {"fluoroscopic_alternative"}}
@@ -131,8 +152,19 @@ _TEMPLATE_FIELDS: Dict[str, FrozenSet[str]] = {
     "GUIDANCE_INCLUDED_IN_PRIMARY": frozenset({"code", "status_note", "source", "alternative"}),
     "CODE_MISMATCH": frozenset({"supported"}),
     "DOCUMENTATION_INCOMPLETE": frozenset(),
-    "UNITS_EXCEEDED": frozenset({"units", "max_units", "per", "source", "status",
-                                 "mue_units", "mue_per", "mue_source", "mue_status"}),
+    "UNITS_EXCEEDED": frozenset(
+        {
+            "units",
+            "max_units",
+            "per",
+            "source",
+            "status",
+            "mue_units",
+            "mue_per",
+            "mue_source",
+            "mue_status",
+        }
+    ),
     "MISSED_CHARGE": frozenset(),
 }
 FINDING_CODES = tuple(_TEMPLATE_FIELDS)
@@ -192,12 +224,16 @@ class ClaimRules:
     def is_primary(self, code: str) -> bool:
         """A primary procedure code: not an imaging guidance code, not E/M, not a CPT Category II
         (performance measure, ``####F``) tracking code."""
-        return code not in self.guidance_codes and code not in self.em_codes and not code.endswith("F")
+        return (
+            code not in self.guidance_codes and code not in self.em_codes and not code.endswith("F")
+        )
 
 
 def _entry_name(list_name: str, i: int, entry: Any) -> str:
     label = entry.get("code") or entry.get("range") if isinstance(entry, dict) else None
-    return f"{list_name} entry {i} ({label!r})" if isinstance(label, str) else f"{list_name} entry {i}"
+    return (
+        f"{list_name} entry {i} ({label!r})" if isinstance(label, str) else f"{list_name} entry {i}"
+    )
 
 
 def _check_str(path: Path, where: str, obj: Dict[str, Any], key: str) -> str:
@@ -224,10 +260,14 @@ def _check_units(path: Path, where: str, obj: Dict[str, Any]) -> int:
 def _expand_range(path: Path, where: str, text: str) -> List[str]:
     match = re.fullmatch(r"(\d{5})-(\d{5})", text)
     if not match:
-        raise RulesError(f"{path}: {where}: 'range' must look like \"64479-64484\" (two 5-digit codes)")
+        raise RulesError(
+            f"{path}: {where}: 'range' must look like \"64479-64484\" (two 5-digit codes)"
+        )
     lo, hi = int(match.group(1)), int(match.group(2))
     if lo > hi or hi - lo >= _MAX_RANGE:
-        raise RulesError(f"{path}: {where}: 'range' must go from low to high and hold at most {_MAX_RANGE} codes")
+        raise RulesError(
+            f"{path}: {where}: 'range' must go from low to high and hold at most {_MAX_RANGE} codes"
+        )
     return [f"{n:05d}" for n in range(lo, hi + 1)]
 
 
@@ -243,7 +283,9 @@ def _load_code_list(path: Path, data: Dict[str, Any], name: str) -> Mapping[str,
             raise RulesError(f"{path}: {where}: an entry must be a JSON object")
         unknown = set(entry) - allowed
         if unknown:
-            raise RulesError(f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+            raise RulesError(
+                f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+            )
         if ("code" in entry) == ("range" in entry):
             raise RulesError(f"{path}: {where}: needs exactly one of 'code' or 'range'")
         if "code" in entry:
@@ -259,8 +301,12 @@ def _load_code_list(path: Path, data: Dict[str, Any], name: str) -> Mapping[str,
         if comment is not None and not isinstance(comment, str):
             raise RulesError(f"{path}: {where}: 'comment' must be a string")
         alternative = entry.get("fluoroscopic_alternative")
-        if alternative is not None and (not isinstance(alternative, str) or not _CODE_SHAPE.match(alternative)):
-            raise RulesError(f"{path}: {where}: 'fluoroscopic_alternative' must be a 5-character CPT code")
+        if alternative is not None and (
+            not isinstance(alternative, str) or not _CODE_SHAPE.match(alternative)
+        ):
+            raise RulesError(
+                f"{path}: {where}: 'fluoroscopic_alternative' must be a 5-character CPT code"
+            )
         for code in codes:
             if code in out:
                 raise RulesError(f"{path}: {where}: code {code} is listed twice in '{name}'")
@@ -273,7 +319,9 @@ def _check_object(path: Path, where: str, obj: Any, allowed: set) -> None:
         raise RulesError(f"{path}: '{where}' must be an object")
     unknown = set(obj) - allowed
     if unknown:
-        raise RulesError(f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise RulesError(
+            f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
 
 
 def _load_unit_limit(path: Path, data: Dict[str, Any]) -> UnitLimit:
@@ -283,16 +331,29 @@ def _load_unit_limit(path: Path, data: Dict[str, Any]) -> UnitLimit:
     code = _check_str(path, where, spec, "code")
     if code != ADDON_CODE:
         raise RulesError(f"{path}: {where}: 'code' must be {ADDON_CODE!r}")
-    limit = UnitLimit(code, _check_units(path, where, spec), _check_str(path, where, spec, "per"),
-                      _check_status(path, where, spec), _check_str(path, where, spec, "source"))
+    limit = UnitLimit(
+        code,
+        _check_units(path, where, spec),
+        _check_str(path, where, spec, "per"),
+        _check_status(path, where, spec),
+        _check_str(path, where, spec, "source"),
+    )
     mue = spec.get("mue")
     if mue is None:
         return limit
     where = "unit_limit.mue"
     _check_object(path, where, mue, _MUE_KEYS)
-    return UnitLimit(limit.code, limit.max_units, limit.per, limit.status, limit.source,
-                     _check_units(path, where, mue), _check_str(path, where, mue, "per"),
-                     _check_status(path, where, mue), _check_str(path, where, mue, "source"))
+    return UnitLimit(
+        limit.code,
+        limit.max_units,
+        limit.per,
+        limit.status,
+        limit.source,
+        _check_units(path, where, mue),
+        _check_str(path, where, mue, "per"),
+        _check_status(path, where, mue),
+        _check_str(path, where, mue, "source"),
+    )
 
 
 def _check_template(path: Path, where: str, template: str, fields: FrozenSet[str]) -> None:
@@ -300,8 +361,10 @@ def _check_template(path: Path, where: str, template: str, fields: FrozenSet[str
     try:
         template.format(**dummy)
     except KeyError as exc:
-        raise RulesError(f"{path}: {where}: unknown template field {{{exc.args[0]}}}; "
-                         f"allowed: {sorted(fields) or 'none'}") from None
+        raise RulesError(
+            f"{path}: {where}: unknown template field {{{exc.args[0]}}}; "
+            f"allowed: {sorted(fields) or 'none'}"
+        ) from None
     except (IndexError, ValueError) as exc:
         raise RulesError(f"{path}: {where}: invalid message template ({exc})") from None
 
@@ -322,7 +385,9 @@ def _load_findings(path: Path, data: Dict[str, Any]) -> Mapping[str, FindingSpec
             raise RulesError(f"{path}: {where}: must be an object")
         unknown = set(spec) - _FINDING_KEYS
         if unknown:
-            raise RulesError(f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_FINDING_KEYS)}")
+            raise RulesError(
+                f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_FINDING_KEYS)}"
+            )
         if spec.get("severity") not in _SEVERITIES:
             raise RulesError(f"{path}: {where}: 'severity' must be one of {list(_SEVERITIES)}")
         message = _check_str(path, where, spec, "message")
@@ -330,7 +395,9 @@ def _load_findings(path: Path, data: Dict[str, Any]) -> Mapping[str, FindingSpec
         alt = spec.get("message_with_alternative")
         if alt is not None:
             if not isinstance(alt, str) or not alt.strip():
-                raise RulesError(f"{path}: {where}: 'message_with_alternative' must be a non-empty string")
+                raise RulesError(
+                    f"{path}: {where}: 'message_with_alternative' must be a non-empty string"
+                )
             _check_template(path, where, alt, _TEMPLATE_FIELDS[code])
         out[code] = FindingSpec(spec["severity"], message, alt)
     return MappingProxyType(out)
@@ -348,18 +415,25 @@ def load_claim_rules(patterns_dir: Optional[Union[str, "os.PathLike[str]"]] = No
         raise RulesError(f"{path}: expected a JSON object")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise RulesError(f"{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+        raise RulesError(
+            f"{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}"
+        )
     version = _check_str(path, "top level", data, "version")
     mods = data.get("component_modifiers", [])
-    if not isinstance(mods, list) or not all(isinstance(m, str) and _MODIFIER.match(m) for m in mods):
+    if not isinstance(mods, list) or not all(
+        isinstance(m, str) and _MODIFIER.match(m) for m in mods
+    ):
         raise RulesError(f"{path}: 'component_modifiers' must be a list of 2-character modifiers")
     lists = {name: _load_code_list(path, data, name) for name in _CODE_LISTS}
     if ADDON_CODE not in lists["guidance_codes"]:
         raise RulesError(f"{path}: 'guidance_codes' must list {ADDON_CODE}")
     names = data.get("supported_code_names")
-    if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                              for k, v in names.items()):
-        raise RulesError(f"{path}: 'supported_code_names' must map codes (and 'none') to non-empty strings")
+    if not isinstance(names, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in names.items()
+    ):
+        raise RulesError(
+            f"{path}: 'supported_code_names' must map codes (and 'none') to non-empty strings"
+        )
     note = data.get("unconfirmed_note", "")
     if not isinstance(note, str):
         raise RulesError(f"{path}: 'unconfirmed_note' must be a string")
@@ -382,15 +456,27 @@ def load_claim_rules(patterns_dir: Optional[Union[str, "os.PathLike[str]"]] = No
 # Claim edits
 # --------------------------------------------------------------------------------------------
 
-def _finding(rules: ClaimRules, finding_code: str, /, use_alternative: bool = False, **fields: Any) -> Finding:
+
+def _finding(
+    rules: ClaimRules, finding_code: str, /, use_alternative: bool = False, **fields: Any
+) -> Finding:
     spec = rules.findings[finding_code]
-    template = spec.message_with_alternative if use_alternative and spec.message_with_alternative else spec.message
-    return Finding(code=finding_code, severity=spec.severity, message=template.format(**fields), evidence=[])
+    template = (
+        spec.message_with_alternative
+        if use_alternative and spec.message_with_alternative
+        else spec.message
+    )
+    return Finding(
+        code=finding_code, severity=spec.severity, message=template.format(**fields), evidence=[]
+    )
 
 
 def _entry_fields(rules: ClaimRules, entry: CodeEntry) -> Dict[str, Any]:
-    return {"code": entry.code, "source": entry.source,
-            "status_note": "" if entry.confirmed else rules.unconfirmed_note}
+    return {
+        "code": entry.code,
+        "source": entry.source,
+        "status_note": "" if entry.confirmed else rules.unconfirmed_note,
+    }
 
 
 def addon_units(billed: Sequence[BilledCode], rules: ClaimRules, code: str = ADDON_CODE) -> int:
@@ -409,8 +495,14 @@ def addon_units(billed: Sequence[BilledCode], rules: ClaimRules, code: str = ADD
     return whole + max(parts.values(), default=0)
 
 
-def claim_findings(billed: Sequence[BilledCode], *, suggested_code: Optional[str], verdict: str,
-                   ct_mr_arthrogram: bool, rules: ClaimRules) -> List[Finding]:
+def claim_findings(
+    billed: Sequence[BilledCode],
+    *,
+    suggested_code: Optional[str],
+    verdict: str,
+    ct_mr_arthrogram: bool,
+    rules: ClaimRules,
+) -> List[Finding]:
     """The claim edits for one encounter, in a fixed order (the order of ``FINDING_CODES``; codes
     in claim order within an edit).
 
@@ -430,8 +522,9 @@ def claim_findings(billed: Sequence[BilledCode], *, suggested_code: Optional[str
     if not addon_billed:
         # The note supports 77002 and the claim does not carry it. Not when the claim carries a
         # code that excludes 77002 anyway (its guidance is included, or arthrography S&I).
-        excluded = any(c in rules.guidance_included for c in codes) or \
-            (not ct_mr_arthrogram and any(c in rules.arthrography_si for c in codes))
+        excluded = any(c in rules.guidance_included for c in codes) or (
+            not ct_mr_arthrogram and any(c in rules.arthrography_si for c in codes)
+        )
         if suggested_code == ADDON_CODE and verdict == "supported" and not excluded:
             findings.append(_finding(rules, "MISSED_CHARGE"))
         return findings
@@ -445,14 +538,23 @@ def claim_findings(billed: Sequence[BilledCode], *, suggested_code: Optional[str
         for code in ordered:
             entry = rules.arthrography_si.get(code)
             if entry is not None:
-                findings.append(_finding(rules, "ARTHROGRAPHY_SI_WITH_77002", **_entry_fields(rules, entry)))
+                findings.append(
+                    _finding(rules, "ARTHROGRAPHY_SI_WITH_77002", **_entry_fields(rules, entry))
+                )
 
     for code in ordered:
         entry = rules.guidance_included.get(code)
         if entry is not None:
             alt = entry.fluoroscopic_alternative
-            findings.append(_finding(rules, "GUIDANCE_INCLUDED_IN_PRIMARY", use_alternative=alt is not None,
-                                     alternative=alt or "", **_entry_fields(rules, entry)))
+            findings.append(
+                _finding(
+                    rules,
+                    "GUIDANCE_INCLUDED_IN_PRIMARY",
+                    use_alternative=alt is not None,
+                    alternative=alt or "",
+                    **_entry_fields(rules, entry),
+                )
+            )
 
     if suggested_code != ADDON_CODE:
         key = suggested_code if suggested_code is not None else "none"
@@ -464,10 +566,19 @@ def claim_findings(billed: Sequence[BilledCode], *, suggested_code: Optional[str
     limit = rules.unit_limit
     units = addon_units(billed, rules)
     if units > limit.max_units:
-        findings.append(_finding(
-            rules, "UNITS_EXCEEDED", units=units, max_units=limit.max_units, per=limit.per,
-            source=limit.source, status=limit.status,
-            mue_units=limit.mue_units if limit.mue_units is not None else "n/a",
-            mue_per=limit.mue_per or "day", mue_source=limit.mue_source or "n/a",
-            mue_status=limit.mue_status or "unconfirmed"))
+        findings.append(
+            _finding(
+                rules,
+                "UNITS_EXCEEDED",
+                units=units,
+                max_units=limit.max_units,
+                per=limit.per,
+                source=limit.source,
+                status=limit.status,
+                mue_units=limit.mue_units if limit.mue_units is not None else "n/a",
+                mue_per=limit.mue_per or "day",
+                mue_source=limit.mue_source or "n/a",
+                mue_status=limit.mue_status or "unconfirmed",
+            )
+        )
     return findings

@@ -4,21 +4,26 @@ fluoroscopy + needle outside the spine -> 77002; spine / paraspinous -> 77003; c
 access device -> 77001; CT (incl. CT fluoroscopy) -> 77012; MR -> 77021; ultrasound -> 76942;
 no imaging guidance -> None. See ``../shared/domain/cpt-77002.md``.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from .elements import NoteAnalysis
 from ..result import Evidence, Finding
 from ..rules import Ruleset
+from .elements import NoteAnalysis
 
 MODALITY_CODES = (("CT_GUIDANCE", "77012"), ("MR_GUIDANCE", "77021"))
 
 
 def _finding(ruleset: Ruleset, finding_code: str, evidence: List[Evidence], **fmt: str) -> Finding:
     spec = ruleset.findings.get(finding_code, {"severity": "info", "message": finding_code})
-    return Finding(code=finding_code, severity=spec["severity"], message=spec["message"].format(**fmt),
-                   evidence=evidence[:3])
+    return Finding(
+        code=finding_code,
+        severity=spec["severity"],
+        message=spec["message"].format(**fmt),
+        evidence=evidence[:3],
+    )
 
 
 def suggest_code(analysis: NoteAnalysis, ruleset: Ruleset) -> Tuple[Optional[str], List[Finding]]:
@@ -32,25 +37,43 @@ def suggest_code(analysis: NoteAnalysis, ruleset: Ruleset) -> Tuple[Optional[str
     for label, modality_code in MODALITY_CODES:
         if a.get(label):
             code = modality_code
-            findings.append(_finding(ruleset, "OTHER_MODALITY", [ev(m) for m in a[label]], code=code))
+            findings.append(
+                _finding(ruleset, "OTHER_MODALITY", [ev(m) for m in a[label]], code=code)
+            )
             break
     if code is None:
-        if guidance or (analysis.fluoro_used and not a.get("US_GUIDANCE")) or (analysis.fluoro_used and cvad):
+        if (
+            guidance
+            or (analysis.fluoro_used and not a.get("US_GUIDANCE"))
+            or (analysis.fluoro_used and cvad)
+        ):
             if cvad:
                 code = "77001"
                 findings.append(_finding(ruleset, "CENTRAL_VENOUS_ACCESS", [ev(m) for m in cvad]))
             elif analysis.site_class == "spinal":
                 code = "77003"
-                findings.append(_finding(ruleset, "SPINAL_SITE", [analysis.span_evidence(m) for m in analysis.spinal_mentions]))
+                findings.append(
+                    _finding(
+                        ruleset,
+                        "SPINAL_SITE",
+                        [analysis.span_evidence(m) for m in analysis.spinal_mentions],
+                    )
+                )
             else:
                 code = "77002"
         elif a.get("US_GUIDANCE"):
             code = "76942"
-            findings.append(_finding(ruleset, "OTHER_MODALITY", [ev(m) for m in a["US_GUIDANCE"]], code=code))
+            findings.append(
+                _finding(ruleset, "OTHER_MODALITY", [ev(m) for m in a["US_GUIDANCE"]], code=code)
+            )
         else:
-            findings.append(_finding(ruleset, "NO_IMAGING_GUIDANCE", [ev(m) for m in a.get("NO_IMAGING", [])]))
+            findings.append(
+                _finding(ruleset, "NO_IMAGING_GUIDANCE", [ev(m) for m in a.get("NO_IMAGING", [])])
+            )
     if analysis.fluoro_used and not guidance and code in ("77002", "77003", "77001"):
-        findings.append(_finding(ruleset, "FLUORO_NOT_FOR_NEEDLE", [ev(m) for m in analysis.fluoro_used]))
+        findings.append(
+            _finding(ruleset, "FLUORO_NOT_FOR_NEEDLE", [ev(m) for m in analysis.fluoro_used])
+        )
     if code in ("77002", "77003", "77001"):
         if not analysis.elements["images_recorded"].present:
             findings.append(_finding(ruleset, "IMAGES_NOT_RECORDED", []))

@@ -6,6 +6,7 @@ A mention counts only when it is affirmed and about this procedure: not negated,
 historical, family, in an allergy list, in a history/plan/indication section, or a template
 blank. Each element is one function below; the words it reads are in ``patterns/``.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -18,28 +19,51 @@ from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.tokens import Doc
 
 from ..nlp._layout import layout_of, note_text
-from ..result import ElementResult, Evidence, IgnoredMention
-from ..result import ELEMENTS
-from ..rules import Ruleset
+from ..nlp._spangroups import group_bounds
 from ..nlp.context import MODIFIERS_KEY, target_key
 from ..nlp.sections import SECTION_GROUP
-from ..nlp._spangroups import group_bounds
 from ..nlp.targets import CUE_GROUP, TARGET_GROUP
+from ..result import ELEMENTS, ElementResult, Evidence, IgnoredMention
+from ..rules import Ruleset
 
 SPINAL, NONSPINAL, GENERIC = "SITE_SPINAL", "SITE_NONSPINAL", "SITE_GENERIC"
 SITE_LABELS = frozenset({SPINAL, NONSPINAL, GENERIC})
 EVIDENCE_MAX_CHARS = 300
-MAX_LISTED = 50  # evidence passages / ignored mentions listed per element (a huge note lists its first 50)
+MAX_LISTED = (
+    50  # evidence passages / ignored mentions listed per element (a huge note lists its first 50)
+)
 # reasons a mention did not count -> the element status they explain (others: "missing")
 REASON_STATUS = {"negated": "negated", "hypothetical": "hypothetical", "historical": "historical"}
-REASON_ORDER = ("negated", "hypothetical", "historical", "family", "allergy", "template_blank",
-                "indication_section", "excluded_section", "other_purpose", "no_target",
-                "no_confirmation", "spinal_site", "empty_header")
-_MODIFIER_REASON = {"NEGATED_EXISTENCE": "negated", "HYPOTHETICAL": "hypothetical",
-                    "HISTORICAL": "historical", "FAMILY": "family", "ALLERGY": "allergy"}
-_EFFECT_REASON = {"allergy": "allergy", "family": "family", "historical": "historical",
-                  "hypothetical": "hypothetical", "excluded": "excluded_section",
-                  "indication": "indication_section"}
+REASON_ORDER = (
+    "negated",
+    "hypothetical",
+    "historical",
+    "family",
+    "allergy",
+    "template_blank",
+    "indication_section",
+    "excluded_section",
+    "other_purpose",
+    "no_target",
+    "no_confirmation",
+    "spinal_site",
+    "empty_header",
+)
+_MODIFIER_REASON = {
+    "NEGATED_EXISTENCE": "negated",
+    "HYPOTHETICAL": "hypothetical",
+    "HISTORICAL": "historical",
+    "FAMILY": "family",
+    "ALLERGY": "allergy",
+}
+_EFFECT_REASON = {
+    "allergy": "allergy",
+    "family": "family",
+    "historical": "historical",
+    "hypothetical": "hypothetical",
+    "excluded": "excluded_section",
+    "indication": "indication_section",
+}
 _WORD_RE = re.compile(r"[A-Za-z]{3,}")
 _NO_MODIFIERS: FrozenSet[str] = frozenset()
 
@@ -48,12 +72,32 @@ class Mention:
     """One target mention, as the element logic reads it. (A plain class, not a dataclass: a
     note has about a hundred mentions, and this __init__ is compiled with the module.)"""
 
-    __slots__ = ("label", "start", "end", "sent", "line", "section", "effect", "modifiers", "template_blank",
-                 "reason")
+    __slots__ = (
+        "label",
+        "start",
+        "end",
+        "sent",
+        "line",
+        "section",
+        "effect",
+        "modifiers",
+        "template_blank",
+        "reason",
+    )
 
-    def __init__(self, label: str, start: int, end: int, sent: int, line: int, section: Optional[str],
-                 effect: Optional[str], modifiers: FrozenSet[str], template_blank: bool = False,
-                 reason: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        start: int,
+        end: int,
+        sent: int,
+        line: int,
+        section: Optional[str],
+        effect: Optional[str],
+        modifiers: FrozenSet[str],
+        template_blank: bool = False,
+        reason: Optional[str] = None,
+    ) -> None:
         self.label = label
         self.start = start  # char offsets into the note
         self.end = end
@@ -80,7 +124,9 @@ class NoteAnalysis:
     fluoro_used: List[Mention]  # affirmed fluoroscopy mentions of any purpose
     evidence: Callable[[Mention], Evidence]
     span_evidence: Callable[[Mention], Evidence]
-    ct_mr_arthrogram: bool = False  # the injection prepares a CT or MR arthrogram (claim-edit exception)
+    ct_mr_arthrogram: bool = (
+        False  # the injection prepares a CT or MR arthrogram (claim-edit exception)
+    )
 
 
 class _Note:
@@ -92,15 +138,21 @@ class _Note:
         self.ruleset = ruleset
         self.layout = layout_of(doc)
         sent_starts, tok_start, tok_end = _token_offsets(doc)
-        self.sent_bounds: List[Tuple[int, int]] = _sentence_bounds(sent_starts, tok_start, tok_end, len(self.text))
+        self.sent_bounds: List[Tuple[int, int]] = _sentence_bounds(
+            sent_starts, tok_start, tok_end, len(self.text)
+        )
         self._sent_starts = [b[0] for b in self.sent_bounds]
-        self.sections: List[Tuple[int, int, int, Optional[str]]] = []  # title start, title end, end, category
+        self.sections: List[
+            Tuple[int, int, int, Optional[str]]
+        ] = []  # title start, title end, end, category
         headers = group_bounds(doc, SECTION_GROUP)
         for i, (h0, h1, category) in enumerate(headers):
             end = tok_start[headers[i + 1][0]] if i + 1 < len(headers) else len(self.text)
             self.sections.append((tok_start[h0], tok_end[h1 - 1], end, category))
         self._section_starts = [s[0] for s in self.sections]
-        self.effect_regions: List[Tuple[int, int, str, int]] = []  # start, end, effect, content start
+        self.effect_regions: List[
+            Tuple[int, int, str, int]
+        ] = []  # start, end, effect, content start
         for t0, t1, end, category in self.sections:
             effect = ruleset.section_effects.get(category)
             if effect:
@@ -112,12 +164,17 @@ class _Note:
                 self.effect_regions.append((t0, min(region_end, end), effect, content))
         self._effect_starts = [r[0] for r in self.effect_regions]
         self.modifiers: Dict[str, List[str]] = doc.user_data.get(MODIFIERS_KEY, {})
-        spans = [(s, e, label, tok_start[s], tok_end[e - 1]) for s, e, label in group_bounds(doc, TARGET_GROUP)]
+        spans = [
+            (s, e, label, tok_start[s], tok_end[e - 1])
+            for s, e, label in group_bounds(doc, TARGET_GROUP)
+        ]
         starts = [sp[3] for sp in spans]
         sents = _index_at(self._sent_starts, starts)
         self.needle_sents: Set[int] = {sent for sent, sp in zip(sents, spans) if sp[2] == "NEEDLE"}
         lines = _index_at(self.layout.line_starts, starts)
-        self.mentions = [self._mention(*sp, sent, line) for sp, sent, line in zip(spans, sents, lines)]
+        self.mentions = [
+            self._mention(*sp, sent, line) for sp, sent, line in zip(spans, sents, lines)
+        ]
         cue_starts = [tok_start[s] for s, _, _ in group_bounds(doc, CUE_GROUP)]
         self.cue_sents: Set[int] = set(_index_at(self._sent_starts, cue_starts))
 
@@ -146,19 +203,29 @@ class _Note:
             return None
         return effect
 
-    def _mention(self, tok_start: int, tok_end: int, label: str, start: int, end: int, sent: int,
-                 line_i: int) -> Mention:
+    def _mention(
+        self, tok_start: int, tok_end: int, label: str, start: int, end: int, sent: int, line_i: int
+    ) -> Mention:
         line = self.layout.lines[line_i]
         blank = False
         field_m = line.field
         if field_m is not None and start < line.start + field_m.end():
-            rest = self.text[line.start + field_m.end():line.end]
+            rest = self.text[line.start + field_m.end() : line.end]
             blank = bool(self.ruleset.template_blank.match(rest))
         # most targets have no modifier: skip building their key
         mods = self.modifiers.get(target_key(tok_start, tok_end, label)) if self.modifiers else None
         effect = self.effect_of(start) if self.effect_regions else None
-        m = Mention(label, start, end, sent, line_i, self.section_of(start),
-                    effect, frozenset(mods) if mods else _NO_MODIFIERS, blank)
+        m = Mention(
+            label,
+            start,
+            end,
+            sent,
+            line_i,
+            self.section_of(start),
+            effect,
+            frozenset(mods) if mods else _NO_MODIFIERS,
+            blank,
+        )
         m.reason = _reason(m)
         return m
 
@@ -216,8 +283,9 @@ def _token_offsets(doc: Doc) -> Tuple[List[int], List[int], List[int]]:
     return np.flatnonzero(arr[:, 0] == 1).tolist(), idx.tolist(), (idx + arr[:, 2]).tolist()
 
 
-def _sentence_bounds(starts: List[int], tok_start: List[int], tok_end: List[int],
-                     n_chars: int) -> List[Tuple[int, int]]:
+def _sentence_bounds(
+    starts: List[int], tok_start: List[int], tok_end: List[int], n_chars: int
+) -> List[Tuple[int, int]]:
     """(start char, end char) of each sentence: from sentence-start tokens to the next start,
     whitespace after the last token excluded (as spaCy's Span.end_char)."""
     if not tok_start:
@@ -244,11 +312,19 @@ def _reason(m: Mention, *, indication: bool = False) -> Optional[str]:
 
 
 def _first_reason(reasons: Sequence[str]) -> str:
-    return min(reasons, key=lambda r: REASON_ORDER.index(r) if r in REASON_ORDER else len(REASON_ORDER))
+    return min(
+        reasons, key=lambda r: REASON_ORDER.index(r) if r in REASON_ORDER else len(REASON_ORDER)
+    )
 
 
-def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[Tuple[Mention, str]],
-            evidence: Optional[List[Evidence]] = None, span_only: bool = False) -> ElementResult:
+def _result(
+    note: _Note,
+    required: bool,
+    counted: List[Mention],
+    ignored: List[Tuple[Mention, str]],
+    evidence: Optional[List[Evidence]] = None,
+    span_only: bool = False,
+) -> ElementResult:
     if counted or evidence:
         ev = evidence if evidence is not None else []
         # one evidence per passage: a passage overlapping one listed already is skipped
@@ -268,7 +344,11 @@ def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[T
         status = "present"
     else:
         ev = []
-        status = REASON_STATUS.get(_first_reason([r for _, r in ignored]), "missing") if ignored else "missing"
+        status = (
+            REASON_STATUS.get(_first_reason([r for _, r in ignored]), "missing")
+            if ignored
+            else "missing"
+        )
     ign = []
     seen_ign: Set[Tuple[int, int]] = set()
     for m, reason in ignored:
@@ -282,7 +362,9 @@ def _result(note: _Note, required: bool, counted: List[Mention], ignored: List[T
     return ElementResult(status=status, required=required, evidence=ev, ignored=ign)
 
 
-def _split(mentions: List[Mention], labels: FrozenSet[str], indication: bool = False) -> Tuple[List[Mention], List[Tuple[Mention, str]]]:
+def _split(
+    mentions: List[Mention], labels: FrozenSet[str], indication: bool = False
+) -> Tuple[List[Mention], List[Tuple[Mention, str]]]:
     counted, ignored = [], []
     for m in mentions:
         if m.label in labels:
@@ -307,7 +389,9 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         if r is None and "OTHER_PURPOSE" in m.modifiers and m.sent not in needle_sents:
             r = "other_purpose"
         (fl_ignored.append((m, r)) if r else fl_counted.append(m))
-    results["fluoroscopic_guidance"] = _result(note, required["fluoroscopic_guidance"], fl_counted, fl_ignored)
+    results["fluoroscopic_guidance"] = _result(
+        note, required["fluoroscopic_guidance"], fl_counted, fl_ignored
+    )
 
     # needle placement: a needle and its target in one sentence (or adjacent template fields) -
     needles, needle_ignored = _split(mentions, frozenset({"NEEDLE"}))
@@ -333,7 +417,9 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
             needle_sites.extend(targets)
         else:
             needle_ignored.append((n, "no_target"))
-    results["needle_placement"] = _result(note, required["needle_placement"], paired_needles, needle_ignored)
+    results["needle_placement"] = _result(
+        note, required["needle_placement"], paired_needles, needle_ignored
+    )
 
     # non-spinal site: where the needle went ------------------------------------------------
     spinal_mentions = [s for s in sites if s.label == SPINAL]
@@ -349,7 +435,9 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         site_class = None
     if site_class == "nonspinal" and paired_needles:
         counted = [s for s in needle_sites if s.label != SPINAL]
-        results["non_spinal_site"] = _result(note, required["non_spinal_site"], counted, [], span_only=True)
+        results["non_spinal_site"] = _result(
+            note, required["non_spinal_site"], counted, [], span_only=True
+        )
     else:
         ign = [(s, "spinal_site") for s in (spinal_mentions if site_class == "spinal" else [])]
         results["non_spinal_site"] = _result(note, required["non_spinal_site"], [], ign)
@@ -367,11 +455,15 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
             if not (m.sent in note.cue_sents or m.section == "contrast" or in_field):
                 r = "no_confirmation"
         (ct_ignored.append((m, r)) if r else ct_counted.append(m))
-    results["contrast_confirmation"] = _result(note, required["contrast_confirmation"], ct_counted, ct_ignored)
+    results["contrast_confirmation"] = _result(
+        note, required["contrast_confirmation"], ct_counted, ct_ignored
+    )
 
     # primary procedure: performed, not planned or past -------------------------------------
     pr_counted, pr_ignored = _split(mentions, frozenset({"PROCEDURE", "CVAD"}))
-    results["primary_procedure"] = _result(note, required["primary_procedure"], pr_counted, pr_ignored)
+    results["primary_procedure"] = _result(
+        note, required["primary_procedure"], pr_counted, pr_ignored
+    )
 
     # indication: an Indication/History section with content, or a reason in the text ------
     ind_evidence: List[Evidence] = []
@@ -382,7 +474,16 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         r0, r1 = note.layout.region_after_header(t1)
         r1 = min(r1, end)
         body = note.text[r0:r1]
-        header = Mention(category, t0, t1, note.sent_of(t0), note.layout.line_index(t0), category, None, frozenset())
+        header = Mention(
+            category,
+            t0,
+            t1,
+            note.sent_of(t0),
+            note.layout.line_index(t0),
+            category,
+            None,
+            frozenset(),
+        )
         if not body.strip():
             ind_ignored.append((header, "empty_header"))
         elif ruleset.template_blank.match(body) or not _WORD_RE.search(body):
@@ -392,12 +493,15 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
             ind_evidence.append(e)
     in_counted, in_ign = _split(mentions, frozenset({"INDICATION"}), indication=True)
     ind_ignored.extend(in_ign)
-    results["indication"] = _result(note, required["indication"], in_counted, ind_ignored,
-                                    evidence=ind_evidence or None)
+    results["indication"] = _result(
+        note, required["indication"], in_counted, ind_ignored, evidence=ind_evidence or None
+    )
 
     # recommended: radiation dose, images recorded ------------------------------------------
     d_counted, d_ignored = _split(mentions, frozenset({"DOSE"}))
-    results["radiation_dose"] = _result(note, required["radiation_dose"], d_counted, d_ignored, span_only=True)
+    results["radiation_dose"] = _result(
+        note, required["radiation_dose"], d_counted, d_ignored, span_only=True
+    )
     im_counted, im_ignored = _split(mentions, frozenset({"IMAGES_RECORDED"}))
     results["images_recorded"] = _result(note, required["images_recorded"], im_counted, im_ignored)
 
@@ -408,11 +512,25 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
             affirmed.setdefault(m.label, []).append(m)
     fluoro_used = [m for m, r in fl_ignored if r == "other_purpose"] + fl_counted
     fluoro_used += [m for m in affirmed.get("FLUORO_NON_GUIDANCE", [])]
-    fluoro_used += [m for m in d_counted if "fluoro" in note.text[m.start:m.end].lower()
-                    and not note.text[m.start:m.end].lower().startswith("ct")]
+    fluoro_used += [
+        m
+        for m in d_counted
+        if "fluoro" in note.text[m.start : m.end].lower()
+        and not note.text[m.start : m.end].lower().startswith("ct")
+    ]
     ordered = {name: results[name] for name in ELEMENTS}
     # a planned CT/MR arthrogram ('for subsequent MR arthrography') still names the later exam
-    arthrogram = any(m.label == "CT_MR_ARTHROGRAM" and m.reason not in ("negated", "historical", "family")
-                     for m in mentions)
-    return NoteAnalysis(ordered, affirmed, site_class, spinal_mentions, fluoro_used,
-                        note.evidence, note.span_evidence, ct_mr_arthrogram=arthrogram)
+    arthrogram = any(
+        m.label == "CT_MR_ARTHROGRAM" and m.reason not in ("negated", "historical", "family")
+        for m in mentions
+    )
+    return NoteAnalysis(
+        ordered,
+        affirmed,
+        site_class,
+        spinal_mentions,
+        fluoro_used,
+        note.evidence,
+        note.span_evidence,
+        ct_mr_arthrogram=arthrogram,
+    )

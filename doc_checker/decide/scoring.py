@@ -2,6 +2,7 @@
 
 No spaCy here, so callers that bring their own NLP can score, and scoring tests need no model.
 """
+
 from __future__ import annotations
 
 from typing import List, Mapping, Optional, Tuple
@@ -28,12 +29,21 @@ def verdict(present: Mapping[str, bool], profile: Profile, suggested_code: Optio
     return "incomplete"
 
 
-def queries(present: Mapping[str, bool], profile: Profile, query_text: Mapping[str, Mapping[str, str]]) -> List[str]:
+def queries(
+    present: Mapping[str, bool], profile: Profile, query_text: Mapping[str, Mapping[str, str]]
+) -> List[str]:
     """One non-leading query per missing required element, in element order."""
     return [query_text[name]["query"] for name in profile.required if not present.get(name)]
 
 
-def assess(present: Mapping[str, bool], profile: Profile, suggested_code: Optional[str],
-           query_text: Mapping[str, Mapping[str, str]]) -> Tuple[float, str, List[str]]:
-    return (score(present, profile), verdict(present, profile, suggested_code),
-            queries(present, profile, query_text))
+def assess(
+    present: Mapping[str, bool],
+    profile: Profile,
+    suggested_code: Optional[str],
+    query_text: Mapping[str, Mapping[str, str]],
+) -> Tuple[float, str, List[str]]:
+    return (
+        score(present, profile),
+        verdict(present, profile, suggested_code),
+        queries(present, profile, query_text),
+    )

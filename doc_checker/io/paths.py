@@ -4,6 +4,7 @@ A directory stands for every ``*.txt`` below it (sorted); ``-`` is one note on s
 read by :mod:`doc_checker.io.readers` (txt, csv, tsv, jsonl, hl7, fhir json), lazily; a bad
 row, message or resource becomes an error record in place.
 """
+
 from __future__ import annotations
 
 import sys
@@ -36,9 +37,14 @@ def resolve_paths(paths: Sequence[str]) -> List[Union[Path, str]]:
     return out
 
 
-def iter_records(paths: Sequence[Union[Path, str]], input_format: Optional[str] = None,
-                 id_column: str = "note_id", text_column: str = "text", codes_column: str = "cpt_codes",
-                 codes: Optional[str] = None) -> Iterator[Any]:
+def iter_records(
+    paths: Sequence[Union[Path, str]],
+    input_format: Optional[str] = None,
+    id_column: str = "note_id",
+    text_column: str = "text",
+    codes_column: str = "cpt_codes",
+    codes: Optional[str] = None,
+) -> Iterator[Any]:
     """Every note of every path, in order, as reader records. Formats, and the header of every
     CSV/TSV file, are checked before any note is read (a UsageError); ``codes`` fills in the
     billed codes where a record has none."""
@@ -53,9 +59,13 @@ def iter_records(paths: Sequence[Union[Path, str]], input_format: Optional[str] 
             opened[i] = read_records(str(path), fmt, id_column, text_column, codes_column)
     for i, path in enumerate(paths):
         if path == "-":
-            records: Iterator[Any] = iter([NoteRecord("stdin", sys.stdin.buffer.read(), {}, None, "stdin")])
+            records: Iterator[Any] = iter(
+                [NoteRecord("stdin", sys.stdin.buffer.read(), {}, None, "stdin")]
+            )
         else:
-            records = opened.pop(i, None) or read_records(str(path), input_format, id_column, text_column, codes_column)
+            records = opened.pop(i, None) or read_records(
+                str(path), input_format, id_column, text_column, codes_column
+            )
         for record in records:
             if codes is not None and record.codes is None:
                 record.codes = codes

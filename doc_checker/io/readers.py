@@ -16,6 +16,7 @@ Locations: CSV/TSV ``row N`` is the spreadsheet row (the header is row 1, so the
 row 2, a multi-line cell counts as one row); JSONL ``line N`` is the physical line; HL7
 ``message N`` and FHIR ``entry N`` count from 1.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,7 +29,7 @@ import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union, Callable
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 import hl7
 
@@ -38,8 +39,15 @@ from .text import decode_bytes
 __all__ = ["NoteRecord", "FORMATS", "detect_format", "read_records"]
 
 FORMATS = ("csv", "tsv", "jsonl", "hl7", "fhir", "txt")
-_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-               ".hl7": "hl7", ".json": "fhir", ".txt": "txt"}
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".hl7": "hl7",
+    ".json": "fhir",
+    ".txt": "txt",
+}
 _CHUNK = 1 << 16
 
 
@@ -61,6 +69,7 @@ class NoteRecord:
 # --------------------------------------------------------------------------------------------
 # entry points
 
+
 def detect_format(path: str) -> str:
     """The input format of ``path`` from its extension (case-insensitive)."""
     suffix = Path(str(path)).suffix.lower()
@@ -68,13 +77,20 @@ def detect_format(path: str) -> str:
         return _EXTENSIONS[suffix]
     except KeyError:
         known = ", ".join(sorted(_EXTENSIONS))
-        raise UsageError(f"{path}: cannot tell the input format from the extension "
-                         f"{suffix or '(none)'!r}; use one of {known} or name the format "
-                         f"({', '.join(FORMATS)})") from None
+        raise UsageError(
+            f"{path}: cannot tell the input format from the extension "
+            f"{suffix or '(none)'!r}; use one of {known} or name the format "
+            f"({', '.join(FORMATS)})"
+        ) from None
 
 
-def read_records(path: str, input_format: Optional[str] = None, id_column: str = "note_id",
-                 text_column: str = "text", codes_column: str = "cpt_codes") -> Iterator[NoteRecord]:
+def read_records(
+    path: str,
+    input_format: Optional[str] = None,
+    id_column: str = "note_id",
+    text_column: str = "text",
+    codes_column: str = "cpt_codes",
+) -> Iterator[NoteRecord]:
     """Yield one :class:`NoteRecord` per note in ``path``, lazily.
 
     Usage errors (unknown format, missing file, a CSV/TSV header without ``text_column``) are
@@ -101,8 +117,14 @@ def read_records(path: str, input_format: Optional[str] = None, id_column: str =
     return _read_txt(p, where)
 
 
-def _error(where: str, code: str, message: str, note_id: Optional[str] = None,
-           meta: Optional[Dict[str, Any]] = None, codes: Optional[str] = None) -> NoteRecord:
+def _error(
+    where: str,
+    code: str,
+    message: str,
+    note_id: Optional[str] = None,
+    meta: Optional[Dict[str, Any]] = None,
+    codes: Optional[str] = None,
+) -> NoteRecord:
     return NoteRecord(note_id, InputError(code, f"{where}: {message}"), meta or {}, codes, where)
 
 
@@ -117,11 +139,14 @@ def _opt_str(value: Any) -> Optional[str]:
 # --------------------------------------------------------------------------------------------
 # plain text
 
+
 def _read_txt(p: Path, where: str) -> Iterator[NoteRecord]:
     try:
         data = p.read_bytes()
     except OSError as exc:
-        yield _error(where, "unreadable", f"cannot read file ({exc.strerror or type(exc).__name__})", p.stem)
+        yield _error(
+            where, "unreadable", f"cannot read file ({exc.strerror or type(exc).__name__})", p.stem
+        )
         return
     try:
         text: Union[str, InputError] = decode_bytes(data)
@@ -132,6 +157,7 @@ def _read_txt(p: Path, where: str) -> Iterator[NoteRecord]:
 
 # --------------------------------------------------------------------------------------------
 # CSV / TSV
+
 
 def _raise_csv_field_limit() -> None:
     """Let one cell hold a whole (large) note: the csv module's default limit is 128 KiB."""
@@ -154,7 +180,7 @@ def _decoded_lines(p: Path) -> Iterator[str]:
             if first:
                 first = False
                 if raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
+                    raw = raw[len(codecs.BOM_UTF8) :]
             yield raw.decode("utf-8", "surrogateescape")
 
 
@@ -177,7 +203,9 @@ def _delimited_header(p: Path, where: str, delimiter: str, text_column: str) -> 
     except csv.Error as exc:
         raise UsageError(f"{where}: the header row cannot be read ({exc})") from None
     except OSError as exc:
-        raise UsageError(f"{where}: cannot read file ({exc.strerror or type(exc).__name__})") from None
+        raise UsageError(
+            f"{where}: cannot read file ({exc.strerror or type(exc).__name__})"
+        ) from None
     finally:
         lines.close()  # closes the file now, not at garbage collection
     if header is None:
@@ -187,11 +215,15 @@ def _delimited_header(p: Path, where: str, delimiter: str, text_column: str) -> 
     header = [h.strip() for h in header]
     if text_column not in header:
         kind = "column" if delimiter == "," else "tab-separated column"
-        raise UsageError(f"{where}: no {kind} named {text_column!r} for the note text; "
-                         f"the header has: {', '.join(repr(h) for h in header)} "
-                         f"(choose the text column with the text-column option)")
+        raise UsageError(
+            f"{where}: no {kind} named {text_column!r} for the note text; "
+            f"the header has: {', '.join(repr(h) for h in header)} "
+            f"(choose the text column with the text-column option)"
+        )
     if header.count(text_column) > 1:
-        raise UsageError(f"{where}: the header names the text column {text_column!r} more than once")
+        raise UsageError(
+            f"{where}: the header names the text column {text_column!r} more than once"
+        )
     return header
 
 
@@ -206,13 +238,24 @@ def _meta_keys(header: List[str]) -> List[str]:
     return keys
 
 
-def _read_delimited(p: Path, where: str, delimiter: str, header: List[str], id_column: str,
-                    text_column: str, codes_column: str) -> Iterator[NoteRecord]:
+def _read_delimited(
+    p: Path,
+    where: str,
+    delimiter: str,
+    header: List[str],
+    id_column: str,
+    text_column: str,
+    codes_column: str,
+) -> Iterator[NoteRecord]:
     _raise_csv_field_limit()
     keys = _meta_keys(header)
     text_i = header.index(text_column)
     id_i = header.index(id_column) if id_column in header and id_column != text_column else None
-    codes_i = header.index(codes_column) if codes_column in header and codes_column != text_column else None
+    codes_i = (
+        header.index(codes_column)
+        if codes_column in header and codes_column != text_column
+        else None
+    )
     meta_idx = [i for i in range(len(header)) if i not in (text_i, id_i, codes_i)]
     reader = csv.reader(_decoded_lines(p), delimiter=delimiter)
     header_seen = False
@@ -239,22 +282,33 @@ def _read_delimited(p: Path, where: str, delimiter: str, header: List[str], id_c
         meta = {keys[i]: row[i] for i in meta_idx if i < len(row)}
         if _has_bad_bytes(row):
             clean_id = note_id if note_id and not _has_bad_bytes([note_id]) else None
-            yield _error(loc, "not_utf8", "the row is not valid UTF-8; convert the file to UTF-8", clean_id)
+            yield _error(
+                loc, "not_utf8", "the row is not valid UTF-8; convert the file to UTF-8", clean_id
+            )
             continue
         if len(row) != len(header):
-            yield _error(loc, "ragged_row", f"the row has {len(row)} fields but the header has "
-                         f"{len(header)}; check the quoting and delimiters of this row",
-                         note_id, meta, codes)
+            yield _error(
+                loc,
+                "ragged_row",
+                f"the row has {len(row)} fields but the header has "
+                f"{len(header)}; check the quoting and delimiters of this row",
+                note_id,
+                meta,
+                codes,
+            )
             continue
         text = row[text_i]
         if not text.strip():
-            yield _error(loc, "missing_text", f"the {text_column!r} cell is empty", note_id, meta, codes)
+            yield _error(
+                loc, "missing_text", f"the {text_column!r} cell is empty", note_id, meta, codes
+            )
             continue
         yield NoteRecord(note_id, text, meta, codes, loc)
 
 
 # --------------------------------------------------------------------------------------------
 # JSON Lines (also FHIR bulk-data NDJSON: one resource per line)
+
 
 def _codes_value(value: Any) -> Optional[str]:
     if isinstance(value, list):
@@ -263,27 +317,36 @@ def _codes_value(value: Any) -> Optional[str]:
     return _opt_str(value)
 
 
-def _read_jsonl(p: Path, where: str, id_column: str, text_column: str,
-                codes_column: str) -> Iterator[NoteRecord]:
+def _read_jsonl(
+    p: Path, where: str, id_column: str, text_column: str, codes_column: str
+) -> Iterator[NoteRecord]:
     with p.open("rb") as fh:
         for line_no, raw in enumerate(fh, start=1):
             if line_no == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             loc = f"{where}:line {line_no}"
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield _error(loc, "not_utf8", f"the line is not valid UTF-8 (invalid byte at column {exc.start + 1})")
+                yield _error(
+                    loc,
+                    "not_utf8",
+                    f"the line is not valid UTF-8 (invalid byte at column {exc.start + 1})",
+                )
                 continue
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield _error(loc, "bad_json", f"the line is not valid JSON ({exc.msg} at column {exc.colno})")
+                yield _error(
+                    loc, "bad_json", f"the line is not valid JSON ({exc.msg} at column {exc.colno})"
+                )
                 continue
             if not isinstance(obj, dict):
-                yield _error(loc, "bad_json", f"the line is a JSON {type(obj).__name__}, not an object")
+                yield _error(
+                    loc, "bad_json", f"the line is a JSON {type(obj).__name__}, not an object"
+                )
                 continue
             if text_column not in obj and isinstance(obj.get("resourceType"), str):
                 yield from _fhir_resource(obj, loc)
@@ -294,12 +357,27 @@ def _read_jsonl(p: Path, where: str, id_column: str, text_column: str,
             text = obj.get(text_column)
             if text is None:
                 fields = ", ".join(repr(k) for k in obj) or "none"
-                yield _error(loc, "missing_text", f"no {text_column!r} field (fields: {fields})", note_id, meta, codes)
+                yield _error(
+                    loc,
+                    "missing_text",
+                    f"no {text_column!r} field (fields: {fields})",
+                    note_id,
+                    meta,
+                    codes,
+                )
             elif not isinstance(text, str):
-                yield _error(loc, "not_text", f"the {text_column!r} field is a JSON "
-                             f"{type(text).__name__}, not a string", note_id, meta, codes)
+                yield _error(
+                    loc,
+                    "not_text",
+                    f"the {text_column!r} field is a JSON {type(text).__name__}, not a string",
+                    note_id,
+                    meta,
+                    codes,
+                )
             elif not text.strip():
-                yield _error(loc, "missing_text", f"the {text_column!r} field is empty", note_id, meta, codes)
+                yield _error(
+                    loc, "missing_text", f"the {text_column!r} field is empty", note_id, meta, codes
+                )
             else:
                 yield NoteRecord(note_id, text, meta, codes, loc)
 
@@ -378,7 +456,7 @@ def _hl7_unescape(value: str, fs: str, cs: str, rs: str, ss: str, esc: str) -> s
         if j < 0:  # unterminated: keep the rest literally
             out.append(value[i:])
             break
-        seq = value[i + 1:j]
+        seq = value[i + 1 : j]
         i = j + 1
         if seq in simple:
             out.append(simple[seq])
@@ -436,8 +514,12 @@ def _hl7_get(msg: "hl7.Message", key: str, unesc: Callable[[str], str]) -> str:
 def _hl7_message_record(lines: List[str], number: int, where: str) -> NoteRecord:
     loc = f"{where}:message {number}"
     if not lines[0][:3].upper() == "MSH":
-        return _error(loc, "hl7_no_msh", f"{len(lines)} segment(s) without an MSH header segment "
-                      "(a message must start with MSH)")
+        return _error(
+            loc,
+            "hl7_no_msh",
+            f"{len(lines)} segment(s) without an MSH header segment "
+            "(a message must start with MSH)",
+        )
     bad_bytes = _has_bad_bytes(lines)
     try:
         msg = hl7.parse("\r".join(lines))
@@ -474,10 +556,17 @@ def _hl7_message_record(lines: List[str], number: int, where: str) -> NoteRecord
         meta["document_code"] = code
     note_id = note_id or control_id
     if kind not in ("ORU", "MDM"):
-        return _error(loc, "hl7_unsupported", f"message type {msg_type or '(none)'} is not supported "
-                      "(ORU^R01 and MDM^T02 are)", note_id, meta)
+        return _error(
+            loc,
+            "hl7_unsupported",
+            f"message type {msg_type or '(none)'} is not supported (ORU^R01 and MDM^T02 are)",
+            note_id,
+            meta,
+        )
     if bad_bytes:
-        return _error(loc, "not_utf8", "the message is not valid UTF-8; convert the file to UTF-8", None, meta)
+        return _error(
+            loc, "not_utf8", "the message is not valid UTF-8; convert the file to UTF-8", None, meta
+        )
     lines_out: List[str] = []
     found = False
     for seg in msg:
@@ -491,8 +580,13 @@ def _hl7_message_record(lines: List[str], number: int, where: str) -> NoteRecord
         for rep in raw.split(rs):
             lines_out.append(unesc(rep))
     if not found:
-        return _error(loc, "hl7_no_text", "the message has no text OBX segment (value type TX, FT or ST)",
-                      note_id, meta)
+        return _error(
+            loc,
+            "hl7_no_text",
+            "the message has no text OBX segment (value type TX, FT or ST)",
+            note_id,
+            meta,
+        )
     text = _NEWLINES_RE.sub("\n", "\n".join(lines_out))
     if not text.strip():
         return _error(loc, "missing_text", "the text OBX segments are empty", note_id, meta)
@@ -507,12 +601,60 @@ def _read_hl7(p: Path, where: str) -> Iterator[NoteRecord]:
 # --------------------------------------------------------------------------------------------
 # FHIR R4 JSON
 
-_BLOCK_TAGS = {"address", "article", "aside", "blockquote", "body", "caption", "dd", "div", "dl",
-               "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-               "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section", "table",
-               "tbody", "tfoot", "thead", "tr", "ul"}
-_PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul",
-                   "ol", "dl", "hr"}
+_BLOCK_TAGS = {
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "tfoot",
+    "thead",
+    "tr",
+    "ul",
+}
+_PARAGRAPH_TAGS = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "hr",
+}
 _SKIP_TAGS = {"script", "style", "head", "title", "template"}
 
 
@@ -565,8 +707,12 @@ class _HTMLText(HTMLParser):
             return
         if self.pre:
             # spaces and tabs kept as placeholders so that the break clean-up leaves them alone
-            self.parts.append(data.replace("\r\n", "\n").replace("\r", "\n")
-                              .replace(" ", "\x04").replace("\t", "\x05"))
+            self.parts.append(
+                data.replace("\r\n", "\n")
+                .replace("\r", "\n")
+                .replace(" ", "\x04")
+                .replace("\t", "\x05")
+            )
         else:
             self.parts.append(re.sub(r"\s+", " ", data))
 
@@ -597,7 +743,7 @@ def _content_type(att: Dict[str, Any]) -> Tuple[str, str]:
     for param in params.split(";"):
         key, _, val = param.partition("=")
         if key.strip().lower() == "charset" and val.strip():
-            charset = val.strip().strip('"\'')
+            charset = val.strip().strip("\"'")
     return media.strip().lower(), charset
 
 
@@ -606,15 +752,22 @@ def _attachment_text(att: Dict[str, Any], loc: str) -> Union[str, InputError]:
     data = att.get("data")
     if not isinstance(data, str) or not data.strip():
         if att.get("url"):
-            return InputError("attachment_url", f"{loc}: attachment by URL not supported, no network "
-                              "(the text must be inline as base64 data)")
+            return InputError(
+                "attachment_url",
+                f"{loc}: attachment by URL not supported, no network "
+                "(the text must be inline as base64 data)",
+            )
         return InputError("missing_text", f"{loc}: the {media} attachment has no data")
     try:
         raw = base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError):
         return InputError("bad_base64", f"{loc}: the attachment data is not valid base64")
     try:
-        text = decode_bytes(raw) if charset.lower().replace("_", "-") in ("utf-8", "utf8") else raw.decode(charset)
+        text = (
+            decode_bytes(raw)
+            if charset.lower().replace("_", "-") in ("utf-8", "utf8")
+            else raw.decode(charset)
+        )
     except InputError as exc:
         return InputError(exc.code, f"{loc}: attachment: {exc.message}")
     except (LookupError, UnicodeDecodeError):
@@ -635,8 +788,10 @@ def _pick_attachment(atts: List[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any
     for att, media in zip(atts, seen):
         if media not in ("text/plain", "text/html"):
             continue
-        rank = (0 if isinstance(att.get("data"), str) and att["data"].strip() else 1,
-                0 if media == "text/plain" else 1)
+        rank = (
+            0 if isinstance(att.get("data"), str) and att["data"].strip() else 1,
+            0 if media == "text/plain" else 1,
+        )
         if best_rank is None or rank < best_rank:
             best, best_rank = att, rank
     return best, seen
@@ -655,7 +810,9 @@ def _concept_text(value: Any) -> Optional[str]:
         if _opt_str(value.get("text")):
             return _opt_str(value.get("text"))
         for coding in value.get("coding") or []:
-            if isinstance(coding, dict) and (_opt_str(coding.get("display")) or _opt_str(coding.get("code"))):
+            if isinstance(coding, dict) and (
+                _opt_str(coding.get("display")) or _opt_str(coding.get("code"))
+            ):
                 return _opt_str(coding.get("display")) or _opt_str(coding.get("code"))
     return None
 
@@ -674,8 +831,12 @@ def _fhir_resource(res: Dict[str, Any], loc: str) -> Iterator[NoteRecord]:
             if not isinstance(inner, dict):
                 yield _error(eloc, "bad_fhir", "the entry has no resource")
             elif inner.get("resourceType") == "Bundle":
-                yield _error(eloc, "unsupported_resource", "unsupported resource type Bundle (nested bundle)",
-                             _opt_str(inner.get("id")))
+                yield _error(
+                    eloc,
+                    "unsupported_resource",
+                    "unsupported resource type Bundle (nested bundle)",
+                    _opt_str(inner.get("id")),
+                )
             else:
                 yield from _fhir_resource(inner, eloc)
         return
@@ -686,25 +847,43 @@ def _fhir_resource(res: Dict[str, Any], loc: str) -> Iterator[NoteRecord]:
         code = _concept_text(res.get("code"))
     elif rtype == "DocumentReference":
         content = res.get("content")
-        atts = [c.get("attachment") for c in content if isinstance(c, dict)] if isinstance(content, list) else None
+        atts = (
+            [c.get("attachment") for c in content if isinstance(c, dict)]
+            if isinstance(content, list)
+            else None
+        )
         field_name = "content.attachment"
         ctx = res.get("context") if isinstance(res.get("context"), dict) else {}
         encounter = _ref(ctx.get("encounter"))
         code = _concept_text(res.get("type"))
     else:
-        yield _error(loc, "unsupported_resource",
-                     f"unsupported resource type {rtype if isinstance(rtype, str) else '(none)'}", note_id)
+        yield _error(
+            loc,
+            "unsupported_resource",
+            f"unsupported resource type {rtype if isinstance(rtype, str) else '(none)'}",
+            note_id,
+        )
         return
-    meta: Dict[str, Any] = {"resourceType": rtype, "status": _opt_str(res.get("status")),
-                            "subject": _ref(res.get("subject")), "encounter": encounter, "code": code}
+    meta: Dict[str, Any] = {
+        "resourceType": rtype,
+        "status": _opt_str(res.get("status")),
+        "subject": _ref(res.get("subject")),
+        "encounter": encounter,
+        "code": code,
+    }
     atts = [a for a in (atts or []) if isinstance(a, dict)] if isinstance(atts, list) else []
     if not atts:
         yield _error(loc, "missing_text", f"the {rtype} has no {field_name}", note_id, meta)
         return
     att, seen = _pick_attachment(atts)
     if att is None:
-        yield _error(loc, "unsupported_content", f"no text/plain or text/html attachment "
-                     f"(content types: {', '.join(seen)})", note_id, meta)
+        yield _error(
+            loc,
+            "unsupported_content",
+            f"no text/plain or text/html attachment (content types: {', '.join(seen)})",
+            note_id,
+            meta,
+        )
         return
     yield NoteRecord(note_id, _attachment_text(att, loc), meta, None, loc)
 
@@ -713,7 +892,9 @@ def _read_fhir(p: Path, where: str) -> Iterator[NoteRecord]:
     try:
         data = p.read_bytes()
     except OSError as exc:
-        yield _error(where, "unreadable", f"cannot read file ({exc.strerror or type(exc).__name__})")
+        yield _error(
+            where, "unreadable", f"cannot read file ({exc.strerror or type(exc).__name__})"
+        )
         return
     try:
         doc = json.loads(decode_bytes(data))
@@ -721,7 +902,9 @@ def _read_fhir(p: Path, where: str) -> Iterator[NoteRecord]:
         yield _error(where, exc.code, exc.message)
         return
     except json.JSONDecodeError as exc:
-        yield _error(where, "bad_json", f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+        yield _error(
+            where, "bad_json", f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        )
         return
     del data
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):

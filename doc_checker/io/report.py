@@ -12,6 +12,7 @@ each note's detail section is rendered straight away into a spooled temporary fi
 to a few MiB, on disk beyond) and only a small summary row per note is kept; the sections are then
 copied to ``fh`` in worklist order. Note texts are never all held at once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ..result import CheckResult, ErrorRecord, Outcome, VERDICTS
+from ..result import VERDICTS, CheckResult, ErrorRecord, Outcome
 
 __all__ = ["write_html"]
 
@@ -40,13 +41,25 @@ _ELEMENT_COLOURS: Dict[str, Tuple[str, str]] = {
     "images_recorded": ("#d9f99d", "#65a30d"),
 }
 _FALLBACK_COLOURS: Tuple[Tuple[str, str], ...] = (
-    ("#99f6e4", "#0d9488"), ("#fecdd3", "#e11d48"), ("#c7d2fe", "#4f46e5"),
-    ("#fef08a", "#ca8a04"), ("#e9d5ff", "#9333ea"), ("#bae6fd", "#0284c7"),
+    ("#99f6e4", "#0d9488"),
+    ("#fecdd3", "#e11d48"),
+    ("#c7d2fe", "#4f46e5"),
+    ("#fef08a", "#ca8a04"),
+    ("#e9d5ff", "#9333ea"),
+    ("#bae6fd", "#0284c7"),
 )
-_VERDICT_COLOURS = {"supported": "#16a34a", "incomplete": "#d97706", "not_supported": "#dc2626",
-                    "error": "#6b7280"}
-_VERDICT_LABELS = {"supported": "Supported", "incomplete": "Incomplete",
-                   "not_supported": "Not supported", "error": "Error"}
+_VERDICT_COLOURS = {
+    "supported": "#16a34a",
+    "incomplete": "#d97706",
+    "not_supported": "#dc2626",
+    "error": "#6b7280",
+}
+_VERDICT_LABELS = {
+    "supported": "Supported",
+    "incomplete": "Incomplete",
+    "not_supported": "Not supported",
+    "error": "Error",
+}
 _VERDICT_RANK = {"not_supported": 0, "incomplete": 1, "supported": 2}
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 _NO_GROUP = "(none)"
@@ -128,9 +141,14 @@ class _Palette:
 # Note text with highlighted evidence
 # ---------------------------------------------------------------------------------------------
 
+
 def _valid_span(note: str, start: Any, end: Any, text: str) -> bool:
-    return (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(note)
-            and note[start:end] == text)
+    return (
+        isinstance(start, int)
+        and isinstance(end, int)
+        and 0 <= start < end <= len(note)
+        and note[start:end] == text
+    )
 
 
 def _highlight(note: str, result: CheckResult, combos: set) -> Tuple[str, List[Tuple[str, str]]]:
@@ -180,13 +198,15 @@ def _highlight(note: str, result: CheckResult, combos: set) -> Tuple[str, List[T
     return "".join(parts), unplaced
 
 
-def _segment(text: str, active_ev: Counter, active_ign: Counter, order: Dict[str, int],
-             combos: set) -> str:
+def _segment(
+    text: str, active_ev: Counter, active_ign: Counter, order: Dict[str, int], combos: set
+) -> str:
     out = _esc(text)
     if active_ign:
         reasons = sorted(active_ign)
-        out = (f'<span class="ign" title="{_esc("Not counted - " + "; ".join(reasons))}">'
-               f"{out}</span>")
+        out = (
+            f'<span class="ign" title="{_esc("Not counted - " + "; ".join(reasons))}">{out}</span>'
+        )
     if active_ev:
         names = sorted(active_ev, key=lambda n: order.get(n, 1_000))
         if len(names) > 1:
@@ -201,6 +221,7 @@ def _segment(text: str, active_ev: Counter, active_ign: Counter, order: Dict[str
 # Per-note detail section
 # ---------------------------------------------------------------------------------------------
 
+
 def _status_badge(status: str) -> str:
     return f'<span class="status st-{_css_ident(status)}">{_esc(status)}</span>'
 
@@ -211,8 +232,10 @@ def _all_findings(result: CheckResult) -> List[Any]:
 
 
 def _verdict_badge(verdict: str) -> str:
-    return (f'<span class="verdict v-{_css_ident(verdict)}">'
-            f"{_esc(_VERDICT_LABELS.get(verdict, verdict))}</span>")
+    return (
+        f'<span class="verdict v-{_css_ident(verdict)}">'
+        f"{_esc(_VERDICT_LABELS.get(verdict, verdict))}</span>"
+    )
 
 
 def _chip(name: str) -> str:
@@ -235,8 +258,9 @@ def _ignored_summary(ignored: Sequence[Any]) -> str:
         return ""
     items = []
     for reason, texts in by_reason.items():
-        words = ", ".join(f"<q>{_esc(t)}</q>" + (f" &times;{n}" if n > 1 else "")
-                          for t, n in texts.items())
+        words = ", ".join(
+            f"<q>{_esc(t)}</q>" + (f" &times;{n}" if n > 1 else "") for t, n in texts.items()
+        )
         items.append(f"<li><i>{_esc(reason.replace('_', ' '))}</i>: {words}</li>")
     return f'<ul class="ign-list">{"".join(items)}</ul>'
 
@@ -246,13 +270,16 @@ def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos:
     h: List[str] = [f'<section class="note" id="{a}" data-verdict="{_esc(result.verdict)}">']
     h.append('<header class="note-head">')
     h.append(f"<h3>{_esc(result.note_id if result.note_id is not None else '(no id)')}</h3>")
-    h.append(f'{_verdict_badge(result.verdict)}<span class="score">score '
-             f"<b>{_esc(_fmt_score(result.score))}</b></span>"
-             f'<span class="code">suggested code <b>{_esc(result.suggested_code or "none")}</b>'
-             f"</span>")
+    h.append(
+        f'{_verdict_badge(result.verdict)}<span class="score">score '
+        f"<b>{_esc(_fmt_score(result.score))}</b></span>"
+        f'<span class="code">suggested code <b>{_esc(result.suggested_code or "none")}</b>'
+        f"</span>"
+    )
     if row.billed_codes is not None:
-        h.append(f'<span class="code">billed <b>{_esc(", ".join(row.billed_codes) or "none")}</b>'
-                 "</span>")
+        h.append(
+            f'<span class="code">billed <b>{_esc(", ".join(row.billed_codes) or "none")}</b></span>'
+        )
     h.append('<a class="back" href="#worklist">back to worklist</a>')
     h.append("</header>")
     h.append(_meta_dl(result.meta))
@@ -271,9 +298,11 @@ def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos:
     if findings:
         h.append('<ul class="findings">')
         for f in sorted(findings, key=lambda f: _SEVERITY_RANK.get(f.severity, 3)):
-            h.append(f'<li class="sev-{_css_ident(f.severity)}"><span class="sev">'
-                     f'{_esc(f.severity)}</span> <code>{_esc(f.code)}</code> '
-                     f'<span class="msg">{_esc(f.message)}</span>')
+            h.append(
+                f'<li class="sev-{_css_ident(f.severity)}"><span class="sev">'
+                f"{_esc(f.severity)}</span> <code>{_esc(f.code)}</code> "
+                f'<span class="msg">{_esc(f.message)}</span>'
+            )
             if f.evidence:
                 quotes = "".join(f"<q>{_esc(e.text)}</q>" for e in f.evidence)
                 h.append(f'<div class="f-ev">{quotes}</div>')
@@ -287,40 +316,54 @@ def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos:
         h.append('<ol class="queries">')
         for qi, q in enumerate(result.queries):
             qid = f"{a}-q{qi}"
-            h.append(f'<li><span class="q-text" id="{qid}">{_esc(q)}</span>'
-                     f'<button type="button" class="copy" data-copy="{qid}">Copy</button></li>')
+            h.append(
+                f'<li><span class="q-text" id="{qid}">{_esc(q)}</span>'
+                f'<button type="button" class="copy" data-copy="{qid}">Copy</button></li>'
+            )
         h.append("</ol>")
     else:
         h.append('<p class="none">No query needed.</p>')
     # Element table
-    h.append('<h4>Elements</h4><table class="elements"><thead><tr><th>Element</th><th>Req.</th>'
-             "<th>Status</th><th>Evidence</th><th>Not counted</th></tr></thead><tbody>")
+    h.append(
+        '<h4>Elements</h4><table class="elements"><thead><tr><th>Element</th><th>Req.</th>'
+        "<th>Status</th><th>Evidence</th><th>Not counted</th></tr></thead><tbody>"
+    )
     for name, el in result.elements.items():
         ign_html = _ignored_summary(el.ignored)
-        h.append(f"<tr><td>{_chip(name)}</td><td>{'yes' if el.required else 'no'}</td>"
-                 f'<td>{_status_badge(el.status)}</td><td class="num">{len(el.evidence)}</td>'
-                 f"<td>{ign_html}</td></tr>")
+        h.append(
+            f"<tr><td>{_chip(name)}</td><td>{'yes' if el.required else 'no'}</td>"
+            f'<td>{_status_badge(el.status)}</td><td class="num">{len(el.evidence)}</td>'
+            f"<td>{ign_html}</td></tr>"
+        )
     h.append("</tbody></table></div>")
 
     # Note text
     h.append('<div class="note-main"><h4>Note text</h4>')
     if note is None:
-        h.append('<p class="none">The note text was not supplied; evidence as recorded:</p>'
-                 '<ul class="ev-list">')
+        h.append(
+            '<p class="none">The note text was not supplied; evidence as recorded:</p>'
+            '<ul class="ev-list">'
+        )
         for name, el in result.elements.items():
             for ev in el.evidence:
-                h.append(f'<li>{_chip(name)} <mark class="ev el-{_css_ident(name)}">'
-                         f"{_esc(ev.text)}</mark></li>")
+                h.append(
+                    f'<li>{_chip(name)} <mark class="ev el-{_css_ident(name)}">'
+                    f"{_esc(ev.text)}</mark></li>"
+                )
         h.append("</ul>")
     else:
         body, unplaced = _highlight(note, result, combos)
         h.append(f'<pre class="note-text">{body}</pre>')
         if unplaced:
-            h.append('<p class="warn">Evidence whose offsets do not match this text:</p>'
-                     '<ul class="ev-list">')
+            h.append(
+                '<p class="warn">Evidence whose offsets do not match this text:</p>'
+                '<ul class="ev-list">'
+            )
             for name, text in unplaced:
-                h.append(f'<li>{_chip(name)} <mark class="ev el-{_css_ident(name)}">'
-                         f"{_esc(text)}</mark></li>")
+                h.append(
+                    f'<li>{_chip(name)} <mark class="ev el-{_css_ident(name)}">'
+                    f"{_esc(text)}</mark></li>"
+                )
             h.append("</ul>")
     h.append("</div></div></section>\n")
     return "".join(h)
@@ -330,38 +373,52 @@ def _detail_section(row: _Row, result: CheckResult, note: Optional[str], combos:
 # Summary and charts (inline SVG)
 # ---------------------------------------------------------------------------------------------
 
-def _hbar_chart(rows: Sequence[Tuple[str, int, str]], total: int, *, label_w: int = 190,
-                bar_w: int = 300, aria: str) -> str:
+
+def _hbar_chart(
+    rows: Sequence[Tuple[str, int, str]],
+    total: int,
+    *,
+    label_w: int = 190,
+    bar_w: int = 300,
+    aria: str,
+) -> str:
     """Horizontal bars: (label, count, colour); the bar length is count / total."""
     bh, gap = 20, 6
     height = max(1, len(rows)) * (bh + gap) + gap
     width = label_w + bar_w + 90
-    out = [f'<svg class="chart" role="img" aria-label="{_esc(aria)}" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
+    out = [
+        f'<svg class="chart" role="img" aria-label="{_esc(aria)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for i, (label, count, colour) in enumerate(rows):
         y = gap + i * (bh + gap)
         share = count / total if total else 0.0
         w = round(bar_w * share, 1)
         pct = round(100 * share)
         tip = f"{label}: {count} of {total} notes ({pct}%)"
-        out.append(f'<g><title>{_esc(tip)}</title>'
-                   f'<text x="{label_w - 8}" y="{y + bh - 6}" text-anchor="end" '
-                   f'class="lbl">{_esc(label)}</text>'
-                   f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{bh}" '
-                   'class="track"></rect>'
-                   f'<rect x="{label_w}" y="{y}" width="{w}" height="{bh}" fill="{colour}"></rect>'
-                   f'<text x="{label_w + bar_w + 8}" y="{y + bh - 6}" class="val">'
-                   f"{count} ({pct}%)</text></g>")
+        out.append(
+            f"<g><title>{_esc(tip)}</title>"
+            f'<text x="{label_w - 8}" y="{y + bh - 6}" text-anchor="end" '
+            f'class="lbl">{_esc(label)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{bh}" '
+            'class="track"></rect>'
+            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bh}" fill="{colour}"></rect>'
+            f'<text x="{label_w + bar_w + 8}" y="{y + bh - 6}" class="val">'
+            f"{count} ({pct}%)</text></g>"
+        )
     out.append("</svg>")
     return "".join(out)
 
 
 def _stacked_verdict_bar(counts: Counter, *, width: int = 160, height: int = 14) -> str:
     total = sum(counts.values())
-    out = [f'<svg class="mini" role="img" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">']
-    desc = ", ".join(f"{_VERDICT_LABELS[v]} {counts.get(v, 0)}" for v in (*VERDICTS, "error")
-                     if counts.get(v, 0))
+    out = [
+        f'<svg class="mini" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    desc = ", ".join(
+        f"{_VERDICT_LABELS[v]} {counts.get(v, 0)}" for v in (*VERDICTS, "error") if counts.get(v, 0)
+    )
     out.append(f"<title>{_esc(desc or 'no notes')}</title>")
     x = 0.0
     for v in (*VERDICTS, "error"):
@@ -369,31 +426,39 @@ def _stacked_verdict_bar(counts: Counter, *, width: int = 160, height: int = 14)
         if not n or not total:
             continue
         w = width * n / total
-        out.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" '
-                   f'fill="{_VERDICT_COLOURS[v]}"></rect>')
+        out.append(
+            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" '
+            f'fill="{_VERDICT_COLOURS[v]}"></rect>'
+        )
         x += w
     out.append("</svg>")
     return "".join(out)
 
 
-def _mini_missing_chart(missing: Counter, n_notes: int, elements: Sequence[str],
-                        palette: _Palette) -> str:
+def _mini_missing_chart(
+    missing: Counter, n_notes: int, elements: Sequence[str], palette: _Palette
+) -> str:
     """One small vertical bar per required element: share of the group's notes missing it."""
     bw, gap, height = 12, 4, 30
     width = len(elements) * (bw + gap) + gap
-    out = [f'<svg class="mini" role="img" width="{width}" height="{height + 2}" '
-           f'viewBox="0 0 {width} {height + 2}" xmlns="http://www.w3.org/2000/svg">']
+    out = [
+        f'<svg class="mini" role="img" width="{width}" height="{height + 2}" '
+        f'viewBox="0 0 {width} {height + 2}" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for i, name in enumerate(elements):
         n = missing.get(name, 0)
         share = n / n_notes if n_notes else 0.0
         h = round(height * share, 1)
         x = gap + i * (bw + gap)
-        out.append(f"<g><title>{_esc(f'{_label(name)}: missing in {n} of {n_notes}')}</title>"
-                   f'<rect x="{x}" y="0" width="{bw}" height="{height}" class="track"></rect>'
-                   f'<rect x="{x}" y="{height - h}" width="{bw}" height="{h}" '
-                   f'fill="{palette.fg(name)}"></rect></g>')
-    out.append(f'<line x1="0" y1="{height + 1}" x2="{width}" y2="{height + 1}" '
-               f'class="axis"></line></svg>')
+        out.append(
+            f"<g><title>{_esc(f'{_label(name)}: missing in {n} of {n_notes}')}</title>"
+            f'<rect x="{x}" y="0" width="{bw}" height="{height}" class="track"></rect>'
+            f'<rect x="{x}" y="{height - h}" width="{bw}" height="{h}" '
+            f'fill="{palette.fg(name)}"></rect></g>'
+        )
+    out.append(
+        f'<line x1="0" y1="{height + 1}" x2="{width}" y2="{height + 1}" class="axis"></line></svg>'
+    )
     return "".join(out)
 
 
@@ -404,52 +469,73 @@ def _top_missing(missing: Counter, palette: _Palette) -> Optional[str]:
     return min(missing, key=lambda n: (-missing[n], order.get(n, 1_000)))
 
 
-def _summary(rows: List[_Row], errors: List[_ErrorRow], palette: _Palette,
-             group_by: Optional[str]) -> str:
+def _summary(
+    rows: List[_Row], errors: List[_ErrorRow], palette: _Palette, group_by: Optional[str]
+) -> str:
     verdicts = Counter(r.verdict for r in rows)
     n_checked = len(rows)
     n_all = n_checked + len(errors)
     h: List[str] = ['<section id="summary"><h2>Batch summary</h2><div class="cards">']
-    h.append(f'<div class="card" data-count-notes="{n_all}"><div class="n">{n_all}</div>'
-             "<div>notes</div></div>")
+    h.append(
+        f'<div class="card" data-count-notes="{n_all}"><div class="n">{n_all}</div>'
+        "<div>notes</div></div>"
+    )
     for v in VERDICTS:
         n = verdicts.get(v, 0)
         pct = f"{round(100 * n / n_checked)}%" if n_checked else "-"
-        h.append(f'<div class="card c-{v}" data-verdict="{v}" data-count="{n}">'
-                 f'<div class="n">{n}</div>'
-                 f"<div>{_esc(_VERDICT_LABELS[v])} <span class=\"pct\">{pct}</span></div></div>")
-    h.append(f'<div class="card c-error" data-verdict="error" data-count="{len(errors)}">'
-             f'<div class="n">{len(errors)}</div>'
-             f"<div>could not be checked</div></div>")
+        h.append(
+            f'<div class="card c-{v}" data-verdict="{v}" data-count="{n}">'
+            f'<div class="n">{n}</div>'
+            f'<div>{_esc(_VERDICT_LABELS[v])} <span class="pct">{pct}</span></div></div>'
+        )
+    h.append(
+        f'<div class="card c-error" data-verdict="error" data-count="{len(errors)}">'
+        f'<div class="n">{len(errors)}</div>'
+        f"<div>could not be checked</div></div>"
+    )
     mean = sum(r.score for r in rows) / n_checked if n_checked else None
     mean_text = _fmt_score(mean) if mean is not None else "-"
-    h.append(f'<div class="card"><div class="n">{_esc(mean_text)}</div><div>mean score</div></div>'
-             "</div>")
+    h.append(
+        f'<div class="card"><div class="n">{_esc(mean_text)}</div><div>mean score</div></div></div>'
+    )
     all_verdicts = Counter(verdicts)
     if errors:
         all_verdicts["error"] = len(errors)
-    h.append(f'<div class="verdict-bar">{_stacked_verdict_bar(all_verdicts, width=640, height=18)}'
-             "</div>")
+    h.append(
+        f'<div class="verdict-bar">{_stacked_verdict_bar(all_verdicts, width=640, height=18)}</div>'
+    )
 
     missing = Counter(m for r in rows for m in r.missing)
     req = [e for e in palette.order if e in palette.required or e in missing]
-    h.append('<div class="charts"><figure><figcaption>Most often missing required elements '
-             f"(share of {n_checked} checked notes)</figcaption>")
+    h.append(
+        '<div class="charts"><figure><figcaption>Most often missing required elements '
+        f"(share of {n_checked} checked notes)</figcaption>"
+    )
     if req:
         order = {n: i for i, n in enumerate(palette.order)}
         bars = sorted(req, key=lambda n: (-missing.get(n, 0), order[n]))
-        h.append(_hbar_chart([(_label(n), missing.get(n, 0), palette.fg(n)) for n in bars],
-                             n_checked, aria="Most often missing required elements"))
+        h.append(
+            _hbar_chart(
+                [(_label(n), missing.get(n, 0), palette.fg(n)) for n in bars],
+                n_checked,
+                aria="Most often missing required elements",
+            )
+        )
     else:
         h.append('<p class="none">No checked notes.</p>')
     h.append("</figure>")
     findings = Counter(c for r in rows for c in set(r.finding_codes))
     if findings:
         top = findings.most_common(10)
-        h.append("<figure><figcaption>Most frequent findings (notes with the finding)"
-                 "</figcaption>")
-        h.append(_hbar_chart([(c, n, "#64748b") for c, n in top], n_checked, label_w=260,
-                             aria="Most frequent findings"))
+        h.append("<figure><figcaption>Most frequent findings (notes with the finding)</figcaption>")
+        h.append(
+            _hbar_chart(
+                [(c, n, "#64748b") for c, n in top],
+                n_checked,
+                label_w=260,
+                aria="Most frequent findings",
+            )
+        )
         h.append("</figure>")
     h.append("</div>")
 
@@ -464,13 +550,15 @@ def _group_key(meta: Dict[str, Any], group_by: str) -> str:
     return _NO_GROUP if value is None or value == "" else str(value)
 
 
-def _group_table(rows: List[_Row], errors: List[_ErrorRow], palette: _Palette, group_by: str,
-                 elements: List[str]) -> str:
+def _group_table(
+    rows: List[_Row], errors: List[_ErrorRow], palette: _Palette, group_by: str, elements: List[str]
+) -> str:
     groups: Dict[str, Dict[str, Any]] = {}
 
     def g(key: str) -> Dict[str, Any]:
-        return groups.setdefault(key, {"rows": 0, "errors": 0, "verdicts": Counter(),
-                                       "missing": Counter(), "score": 0.0})
+        return groups.setdefault(
+            key, {"rows": 0, "errors": 0, "verdicts": Counter(), "missing": Counter(), "score": 0.0}
+        )
 
     for r in rows:
         d = g(_group_key(r.meta, group_by))
@@ -484,36 +572,51 @@ def _group_table(rows: List[_Row], errors: List[_ErrorRow], palette: _Palette, g
     def pct_supported(d: Dict[str, Any]) -> float:
         return 100 * d["verdicts"].get("supported", 0) / d["rows"] if d["rows"] else -1.0
 
-    keys = sorted(groups, key=lambda k: (pct_supported(groups[k]) if groups[k]["rows"] else 101,
-                                         -groups[k]["rows"], k))
-    legend = "".join(f'<span class="key"><i class="sw sw-{_css_ident(n)}"></i>{_esc(_label(n))}'
-                     "</span>" for n in elements)
-    h = [f'<section id="groups"><h3>By {_esc(group_by)}</h3>'
-         '<p class="hint">Lowest share of supported notes first. Mini chart: share of the '
-         f"group's notes missing each required element.</p><p class=\"legend small\">{legend}</p>",
-         '<table class="groups"><thead><tr>'
-         f"<th>{_esc(group_by)}</th><th>Notes</th><th>Errors</th><th>% supported</th>"
-         "<th>Mean score</th><th>Verdicts</th><th>Top missing element</th>"
-         "<th>Missing by element</th></tr></thead><tbody>"]
+    keys = sorted(
+        groups,
+        key=lambda k: (
+            pct_supported(groups[k]) if groups[k]["rows"] else 101,
+            -groups[k]["rows"],
+            k,
+        ),
+    )
+    legend = "".join(
+        f'<span class="key"><i class="sw sw-{_css_ident(n)}"></i>{_esc(_label(n))}</span>'
+        for n in elements
+    )
+    h = [
+        f'<section id="groups"><h3>By {_esc(group_by)}</h3>'
+        '<p class="hint">Lowest share of supported notes first. Mini chart: share of the '
+        f'group\'s notes missing each required element.</p><p class="legend small">{legend}</p>',
+        '<table class="groups"><thead><tr>'
+        f"<th>{_esc(group_by)}</th><th>Notes</th><th>Errors</th><th>% supported</th>"
+        "<th>Mean score</th><th>Verdicts</th><th>Top missing element</th>"
+        "<th>Missing by element</th></tr></thead><tbody>",
+    ]
     for k in keys:
         d = groups[k]
         n = d["rows"]
         pct = f"{round(pct_supported(d))}%" if n else "-"
         mean = _fmt_score(d["score"] / n) if n else "-"
         top = _top_missing(d["missing"], palette)
-        top_html = (f'{_chip(top)} <span class="small">({d["missing"][top]})</span>' if top
-                    else '<span class="none">-</span>')
+        top_html = (
+            f'{_chip(top)} <span class="small">({d["missing"][top]})</span>'
+            if top
+            else '<span class="none">-</span>'
+        )
         verdicts = Counter(d["verdicts"])
         if d["errors"]:
             verdicts["error"] = d["errors"]
-        h.append(f'<tr data-group="{_esc(k)}" data-notes="{n}" data-errors="{d["errors"]}" '
-                 f'data-supported="{d["verdicts"].get("supported", 0)}" '
-                 f'data-top-missing="{_esc(top or "")}">'
-                 f'<th scope="row">{_esc(k)}</th><td class="num">{n}</td>'
-                 f'<td class="num">{d["errors"]}</td><td class="num">{pct}</td>'
-                 f'<td class="num">{_esc(mean)}</td><td>{_stacked_verdict_bar(verdicts)}</td>'
-                 f"<td>{top_html}</td>"
-                 f"<td>{_mini_missing_chart(d['missing'], n, elements, palette)}</td></tr>")
+        h.append(
+            f'<tr data-group="{_esc(k)}" data-notes="{n}" data-errors="{d["errors"]}" '
+            f'data-supported="{d["verdicts"].get("supported", 0)}" '
+            f'data-top-missing="{_esc(top or "")}">'
+            f'<th scope="row">{_esc(k)}</th><td class="num">{n}</td>'
+            f'<td class="num">{d["errors"]}</td><td class="num">{pct}</td>'
+            f'<td class="num">{_esc(mean)}</td><td>{_stacked_verdict_bar(verdicts)}</td>'
+            f"<td>{top_html}</td>"
+            f"<td>{_mini_missing_chart(d['missing'], n, elements, palette)}</td></tr>"
+        )
     h.append("</tbody></table></section>")
     return "".join(h)
 
@@ -522,51 +625,70 @@ def _group_table(rows: List[_Row], errors: List[_ErrorRow], palette: _Palette, g
 # Worklist and errors
 # ---------------------------------------------------------------------------------------------
 
+
 def _worklist(rows: List[_Row], meta_keys: List[str]) -> str:
     counts = Counter(r.verdict for r in rows)
-    buttons = [f'<button type="button" class="filter active" data-verdict="all" '
-               f'aria-pressed="true">All <span class="cnt">{len(rows)}</span></button>']
+    buttons = [
+        f'<button type="button" class="filter active" data-verdict="all" '
+        f'aria-pressed="true">All <span class="cnt">{len(rows)}</span></button>'
+    ]
     for v in VERDICTS:
-        buttons.append(f'<button type="button" class="filter f-{v}" data-verdict="{v}" '
-                       f'aria-pressed="false">{_esc(_VERDICT_LABELS[v])} '
-                       f'<span class="cnt">{counts.get(v, 0)}</span></button>')
-    h = ['<section id="worklist-section"><h2 id="worklist">Worklist</h2>',
-         '<div class="toolbar" role="group" aria-label="Filter by verdict">',
-         "".join(buttons),
-         f'<span class="shown" id="shown">{len(rows)} of {len(rows)} notes shown</span></div>',
-         '<p class="hint">Lowest score first. Click a column header to sort; click a note id to '
-         "open its detail.</p>",
-         '<table id="wl" class="worklist"><thead><tr>']
+        buttons.append(
+            f'<button type="button" class="filter f-{v}" data-verdict="{v}" '
+            f'aria-pressed="false">{_esc(_VERDICT_LABELS[v])} '
+            f'<span class="cnt">{counts.get(v, 0)}</span></button>'
+        )
+    h = [
+        '<section id="worklist-section"><h2 id="worklist">Worklist</h2>',
+        '<div class="toolbar" role="group" aria-label="Filter by verdict">',
+        "".join(buttons),
+        f'<span class="shown" id="shown">{len(rows)} of {len(rows)} notes shown</span></div>',
+        '<p class="hint">Lowest score first. Click a column header to sort; click a note id to '
+        "open its detail.</p>",
+        '<table id="wl" class="worklist"><thead><tr>',
+    ]
     billed = any(r.billed_codes is not None for r in rows)
-    cols = [("note_id", "text"), *[(k, "text") for k in meta_keys], ("score", "num"),
-            ("verdict", "num"), ("suggested code", "text"),
-            *([("billed codes", "text")] if billed else []), ("missing elements", "num"),
-            ("findings", "num")]
+    cols = [
+        ("note_id", "text"),
+        *[(k, "text") for k in meta_keys],
+        ("score", "num"),
+        ("verdict", "num"),
+        ("suggested code", "text"),
+        *([("billed codes", "text")] if billed else []),
+        ("missing elements", "num"),
+        ("findings", "num"),
+    ]
     for i, (name, kind) in enumerate(cols):
         sort = ' aria-sort="ascending"' if name == "score" else ""
-        h.append(f'<th data-type="{kind}"{sort}><button type="button" class="sort" '
-                 f'data-col="{i}">{_esc(name)}</button></th>')
+        h.append(
+            f'<th data-type="{kind}"{sort}><button type="button" class="sort" '
+            f'data-col="{i}">{_esc(name)}</button></th>'
+        )
     h.append("</tr></thead><tbody>")
     for r in rows:
         nid = r.note_id if r.note_id is not None else "(no id)"
         cells = [f'<td data-v="{_esc(nid)}"><a href="#{r.anchor}">{_esc(nid)}</a></td>']
         for k in meta_keys:
             v = r.meta.get(k)
-            cells.append(f'<td data-v="{_esc("" if v is None else v)}">'
-                         f'{_esc("" if v is None else v)}</td>')
+            cells.append(
+                f'<td data-v="{_esc("" if v is None else v)}">{_esc("" if v is None else v)}</td>'
+            )
         cells.append(f'<td class="num" data-v="{r.score}">{_esc(_fmt_score(r.score))}</td>')
-        cells.append(f'<td data-v="{_VERDICT_RANK.get(r.verdict, 9)}">'
-                     f"{_verdict_badge(r.verdict)}</td>")
+        cells.append(
+            f'<td data-v="{_VERDICT_RANK.get(r.verdict, 9)}">{_verdict_badge(r.verdict)}</td>'
+        )
         cells.append(f"<td>{_esc(r.suggested_code or 'none')}</td>")
         if billed:
             codes = "" if r.billed_codes is None else ", ".join(r.billed_codes)
             cells.append(f"<td>{_esc(codes)}</td>")
-        cells.append(f'<td data-v="{len(r.missing)}">'
-                     + " ".join(_chip(m) for m in r.missing) + "</td>")
+        cells.append(
+            f'<td data-v="{len(r.missing)}">' + " ".join(_chip(m) for m in r.missing) + "</td>"
+        )
         fcodes = "".join(f"<code>{_esc(c)}</code> " for c in r.finding_codes)
         cells.append(f'<td data-v="{len(r.finding_codes)}" class="fcodes">{fcodes}</td>')
-        h.append(f'<tr data-verdict="{_esc(r.verdict)}" data-i="{r.index}">'
-                 + "".join(cells) + "</tr>")
+        h.append(
+            f'<tr data-verdict="{_esc(r.verdict)}" data-i="{r.index}">' + "".join(cells) + "</tr>"
+        )
     h.append("</tbody></table>")
     if not rows:
         h.append('<p class="none">No checked notes.</p>')
@@ -578,14 +700,18 @@ def _error_list(errors: List[_ErrorRow], meta_keys: List[str]) -> str:
     if not errors:
         return ""
     head = "".join(f"<th>{_esc(k)}</th>" for k in meta_keys)
-    h = [f'<section id="errors"><h2>Notes that could not be checked ({len(errors)})</h2>',
-         f'<table class="errors"><thead><tr><th>note_id</th><th>position</th>{head}'
-         "<th>error</th><th>message</th></tr></thead><tbody>"]
+    h = [
+        f'<section id="errors"><h2>Notes that could not be checked ({len(errors)})</h2>',
+        f'<table class="errors"><thead><tr><th>note_id</th><th>position</th>{head}'
+        "<th>error</th><th>message</th></tr></thead><tbody>",
+    ]
     for e in errors:
         meta = "".join(f"<td>{_esc(e.meta.get(k, ''))}</td>" for k in meta_keys)
-        h.append(f"<tr><td>{_esc(e.note_id if e.note_id is not None else '(no id)')}</td>"
-                 f"<td class=\"num\">{_esc('' if e.position is None else e.position)}</td>{meta}"
-                 f"<td><code>{_esc(e.code)}</code></td><td>{_esc(e.message)}</td></tr>")
+        h.append(
+            f"<tr><td>{_esc(e.note_id if e.note_id is not None else '(no id)')}</td>"
+            f'<td class="num">{_esc("" if e.position is None else e.position)}</td>{meta}'
+            f"<td><code>{_esc(e.code)}</code></td><td>{_esc(e.message)}</td></tr>"
+        )
     h.append("</tbody></table></section>")
     return "".join(h)
 
@@ -594,10 +720,15 @@ def _legend(palette: _Palette) -> str:
     items = "".join(
         f'<button type="button" class="key focus-btn" data-el="{_css_ident(n)}" '
         f'aria-pressed="false"><mark class="ev el-{_css_ident(n)}">{_esc(_label(n))}</mark>'
-        "</button>" for n in palette.order)
-    return ('<div class="legend" id="legend"><b>Evidence:</b> ' + items +
-            ' <span class="key"><span class="ign">not counted</span> (hover for the reason)'
-            '</span> <span class="hint">Click an element to show only its evidence.</span></div>')
+        "</button>"
+        for n in palette.order
+    )
+    return (
+        '<div class="legend" id="legend"><b>Evidence:</b> '
+        + items
+        + ' <span class="key"><span class="ign">not counted</span> (hover for the reason)'
+        '</span> <span class="hint">Click an element to show only its evidence.</span></div>'
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -819,22 +950,27 @@ def _css(palette: _Palette, combos: set) -> str:
     rules = [_BASE_CSS, "textarea.offscreen{position:fixed;left:-9999px;top:0}"]
     for n in palette.order:
         c = _css_ident(n)
-        rules.append(f"mark.el-{c}{{background:{palette.bg(n)}}}"
-                     f".chip-{c}{{border-left-color:{palette.fg(n)}}}"
-                     f".sw-{c}{{background:{palette.fg(n)}}}")
+        rules.append(
+            f"mark.el-{c}{{background:{palette.bg(n)}}}"
+            f".chip-{c}{{border-left-color:{palette.fg(n)}}}"
+            f".sw-{c}{{background:{palette.fg(n)}}}"
+        )
     # A segment that is evidence for several elements shows their colours as horizontal bands;
     # a rule with more classes is more specific, so the exact combination wins.
     for combo in sorted(combos, key=lambda c: (len(c), c)):
         sel = "".join(f".el-{_css_ident(n)}" for n in combo)
         k = len(combo)
-        stops = ",".join(f"{palette.bg(n)} {100 * i / k:.2f}% {100 * (i + 1) / k:.2f}%"
-                         for i, n in enumerate(combo))
+        stops = ",".join(
+            f"{palette.bg(n)} {100 * i / k:.2f}% {100 * (i + 1) / k:.2f}%"
+            for i, n in enumerate(combo)
+        )
         rules.append(f"mark.ev{sel}{{background:linear-gradient(to bottom,{stops})}}")
     rules.append("body.focus mark.ev{background:transparent!important}")
     for n in palette.order:  # after the band rules: in focus mode only the chosen colour shows
         c = _css_ident(n)
-        rules.append(f"body.focus.focus-el-{c} mark.ev.el-{c}"
-                     f"{{background:{palette.bg(n)}!important}}")
+        rules.append(
+            f"body.focus.focus-el-{c} mark.ev.el-{c}{{background:{palette.bg(n)}!important}}"
+        )
     return "\n".join(rules)
 
 
@@ -847,8 +983,14 @@ def _sha256(text: str) -> str:
 # Public API
 # ---------------------------------------------------------------------------------------------
 
-def write_html(items: Iterable[Tuple[Outcome, Optional[str]]], fh: IO[str], *,
-               group_by: Optional[str] = None, title: str = "doc-checker review") -> None:
+
+def write_html(
+    items: Iterable[Tuple[Outcome, Optional[str]]],
+    fh: IO[str],
+    *,
+    group_by: Optional[str] = None,
+    title: str = "doc-checker review",
+) -> None:
     """Write one self-contained HTML review of ``items`` to ``fh``.
 
     ``items`` are ``(outcome, note_text)`` pairs: a ``CheckResult`` with its note (``None``
@@ -873,9 +1015,16 @@ def write_html(items: Iterable[Tuple[Outcome, Optional[str]]], fh: IO[str], *,
                     seen_keys.add(k)
                     meta_keys.append(str(k))
             if isinstance(outcome, ErrorRecord) or not getattr(outcome, "ok", False):
-                errors.append(_ErrorRow(index, outcome.note_id, getattr(outcome, "position", None),
-                                        str(getattr(outcome, "code", "error")),
-                                        str(getattr(outcome, "message", "")), meta))
+                errors.append(
+                    _ErrorRow(
+                        index,
+                        outcome.note_id,
+                        getattr(outcome, "position", None),
+                        str(getattr(outcome, "code", "error")),
+                        str(getattr(outcome, "message", "")),
+                        meta,
+                    )
+                )
                 continue
             result: CheckResult = outcome  # type: ignore[assignment]
             for name, el in result.elements.items():
@@ -883,14 +1032,23 @@ def write_html(items: Iterable[Tuple[Outcome, Optional[str]]], fh: IO[str], *,
             rulesets[str(result.ruleset_version)] = None
             profiles[str(result.profile)] = None
             findings = _all_findings(result)
-            worst = min((f.severity for f in findings),
-                        key=lambda s: _SEVERITY_RANK.get(s, 3), default=None)
+            worst = min(
+                (f.severity for f in findings), key=lambda s: _SEVERITY_RANK.get(s, 3), default=None
+            )
             billed = getattr(result, "billed_codes", None)
-            row = _Row(index=len(rows), anchor=f"note-{len(rows) + 1}", note_id=result.note_id,
-                       meta=meta, score=float(result.score), verdict=result.verdict,
-                       suggested_code=result.suggested_code, missing=list(result.missing),
-                       finding_codes=[f.code for f in findings], worst_severity=worst,
-                       billed_codes=None if billed is None else [str(c) for c in billed])
+            row = _Row(
+                index=len(rows),
+                anchor=f"note-{len(rows) + 1}",
+                note_id=result.note_id,
+                meta=meta,
+                score=float(result.score),
+                verdict=result.verdict,
+                suggested_code=result.suggested_code,
+                missing=list(result.missing),
+                finding_codes=[f.code for f in findings],
+                worst_severity=worst,
+                billed_codes=None if billed is None else [str(c) for c in billed],
+            )
             rows.append(row)
             if note is None:
                 note = getattr(result, "text", None)
@@ -903,21 +1061,28 @@ def write_html(items: Iterable[Tuple[Outcome, Optional[str]]], fh: IO[str], *,
         ordered = sorted(rows, key=lambda r: (r.score, r.index))
         css = _css(palette, combos)
         script = _SCRIPT
-        csp = (f"default-src 'none'; script-src {_sha256(script)}; style-src {_sha256(css)}; "
-               "img-src data:; base-uri 'none'; form-action 'none'")
-        sub = (f"{len(rows) + len(errors)} notes · ruleset {', '.join(rulesets) or '-'} · "
-               f"profile {', '.join(profiles) or '-'}"
-               + (f" · grouped by {group_by}" if group_by else ""))
+        csp = (
+            f"default-src 'none'; script-src {_sha256(script)}; style-src {_sha256(css)}; "
+            "img-src data:; base-uri 'none'; form-action 'none'"
+        )
+        sub = (
+            f"{len(rows) + len(errors)} notes · ruleset {', '.join(rulesets) or '-'} · "
+            f"profile {', '.join(profiles) or '-'}"
+            + (f" · grouped by {group_by}" if group_by else "")
+        )
 
-        fh.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+        fh.write('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
         fh.write(f'<meta http-equiv="Content-Security-Policy" content="{_esc(csp)}">\n')
         fh.write('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
         fh.write('<meta name="referrer" content="no-referrer">\n')
         fh.write(f"<title>{_esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n")
         fh.write(f'<header class="top"><h1>{_esc(title)}</h1><p>{_esc(sub)}</p></header>\n')
-        fh.write('<nav class="toc"><a href="#summary">Summary</a><a href="#worklist">Worklist</a>'
-                 '<a href="#notes">Notes</a>' + ('<a href="#errors">Errors</a>' if errors else "")
-                 + "</nav>\n<main>\n")
+        fh.write(
+            '<nav class="toc"><a href="#summary">Summary</a><a href="#worklist">Worklist</a>'
+            '<a href="#notes">Notes</a>'
+            + ('<a href="#errors">Errors</a>' if errors else "")
+            + "</nav>\n<main>\n"
+        )
         fh.write(_summary(rows, errors, palette, group_by) + "\n")
         fh.write(_worklist(ordered, meta_keys) + "\n")
         fh.write(_error_list(errors, meta_keys) + "\n")

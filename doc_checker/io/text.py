@@ -1,4 +1,5 @@
 """Turning raw input into note text, or refusing it clearly (never quoting it)."""
+
 from __future__ import annotations
 
 import codecs
@@ -9,8 +10,13 @@ from ..errors import InputError
 
 MAX_NOTE_CHARS = 20_000_000
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def decode_bytes(data: bytes) -> str:
@@ -20,13 +26,21 @@ def decode_bytes(data: bytes) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError:
-                raise InputError("undecodable", f"the note starts with a {encoding} byte-order mark but does not decode as {encoding}") from None
+                raise InputError(
+                    "undecodable",
+                    f"the note starts with a {encoding} byte-order mark but does not decode as {encoding}",
+                ) from None
     if b"\x00" in data[:4096]:
-        raise InputError("binary", "the input contains NUL bytes: it looks like a binary file, not a text note")
+        raise InputError(
+            "binary", "the input contains NUL bytes: it looks like a binary file, not a text note"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError("not_utf8", f"the input is not valid UTF-8 (invalid byte at offset {exc.start}); convert it to UTF-8") from None
+        raise InputError(
+            "not_utf8",
+            f"the input is not valid UTF-8 (invalid byte at offset {exc.start}); convert it to UTF-8",
+        ) from None
 
 
 def validate_text(text: Union[str, bytes, None, InputError]) -> str:
@@ -36,15 +50,23 @@ def validate_text(text: Union[str, bytes, None, InputError]) -> str:
     if isinstance(text, (bytes, bytearray, memoryview)):
         text = decode_bytes(bytes(text))
     if not isinstance(text, str):
-        raise InputError("not_text", f"a note must be text (str or bytes), not {type(text).__name__}")
+        raise InputError(
+            "not_text", f"a note must be text (str or bytes), not {type(text).__name__}"
+        )
     if not text.strip():
         raise InputError("empty", "the note is empty or only whitespace")
     if len(text) > MAX_NOTE_CHARS:
-        raise InputError("too_large", f"the note has {len(text):,} characters; the limit is {MAX_NOTE_CHARS:,}")
+        raise InputError(
+            "too_large", f"the note has {len(text):,} characters; the limit is {MAX_NOTE_CHARS:,}"
+        )
     if "\x00" in text:
-        raise InputError("binary", "the note contains NUL characters: it looks like binary data, not a text note")
+        raise InputError(
+            "binary", "the note contains NUL characters: it looks like binary data, not a text note"
+        )
     sample = text[:4096]
     control = len(_CONTROL_RE.findall(sample))
     if control > max(8, len(sample) // 20):
-        raise InputError("binary", "the note is mostly control characters: it looks like binary data")
+        raise InputError(
+            "binary", "the note is mostly control characters: it looks like binary data"
+        )
     return text

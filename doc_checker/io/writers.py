@@ -3,19 +3,29 @@
 jsonl and json stream in input order; csv and table are the coder's worklist (lowest score first,
 errors last; input order and streaming with keep_order); html is the review report.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 from typing import IO, Iterable, List, Optional
 
-from ..result import CheckResult, ErrorRecord, Outcome
-from ..result import ELEMENTS
+from ..result import ELEMENTS, CheckResult, ErrorRecord, Outcome
 
 FORMATS = ("table", "json", "jsonl", "csv", "html")
-CSV_RESULT_COLUMNS = ["score", "verdict", "suggested_code", "missing", "findings", "billed_codes",
-                      "claim_findings", "first_query", *[f"{e}_status" for e in ELEMENTS],
-                      "error_code", "error_message"]
+CSV_RESULT_COLUMNS = [
+    "score",
+    "verdict",
+    "suggested_code",
+    "missing",
+    "findings",
+    "billed_codes",
+    "claim_findings",
+    "first_query",
+    *[f"{e}_status" for e in ELEMENTS],
+    "error_code",
+    "error_message",
+]
 VERDICT_STYLE = {"supported": "green", "incomplete": "yellow", "not_supported": "red"}
 
 
@@ -37,11 +47,16 @@ def csv_row(o: Outcome) -> dict:
     if isinstance(o, ErrorRecord):
         row.update(error_code=o.code, error_message=o.message)
         return row
-    row.update(score=o.score, verdict=o.verdict, suggested_code=o.suggested_code or "",
-               missing=";".join(o.missing), findings=";".join(f.code for f in o.findings),
-               billed_codes="" if o.billed_codes is None else ";".join(o.billed_codes),
-               claim_findings=";".join(f.code for f in o.claim_findings),
-               first_query=o.queries[0] if o.queries else "")
+    row.update(
+        score=o.score,
+        verdict=o.verdict,
+        suggested_code=o.suggested_code or "",
+        missing=";".join(o.missing),
+        findings=";".join(f.code for f in o.findings),
+        billed_codes="" if o.billed_codes is None else ";".join(o.billed_codes),
+        claim_findings=";".join(f.code for f in o.claim_findings),
+        first_query=o.queries[0] if o.queries else "",
+    )
     for name, el in o.elements.items():
         row[f"{name}_status"] = el.status
     return row
@@ -52,7 +67,9 @@ def write_csv(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = False
     items = iter(outcomes) if keep_order else iter(worklist_order(list(outcomes)))
     first = next(items, None)
     meta_keys = [k for k in (first.meta if first is not None else {}) if k not in ("note_id",)]
-    writer = csv.DictWriter(fh, fieldnames=["note_id", *meta_keys, *CSV_RESULT_COLUMNS], extrasaction="ignore")
+    writer = csv.DictWriter(
+        fh, fieldnames=["note_id", *meta_keys, *CSV_RESULT_COLUMNS], extrasaction="ignore"
+    )
     writer.writeheader()
     if first is None:
         return
@@ -76,8 +93,15 @@ def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = Fal
 
     items = list(outcomes) if keep_order else worklist_order(list(outcomes))
     table = Table(title="doc-checker worklist (lowest score first)", show_lines=False)
-    for col, kw in (("note", {}), ("score", {"justify": "right"}), ("verdict", {}), ("code", {}),
-                    ("missing (required)", {}), ("findings", {}), ("claim", {})):
+    for col, kw in (
+        ("note", {}),
+        ("score", {"justify": "right"}),
+        ("verdict", {}),
+        ("code", {}),
+        ("missing (required)", {}),
+        ("findings", {}),
+        ("claim", {}),
+    ):
         table.add_column(col, **kw)
     for o in items:
         if isinstance(o, ErrorRecord):
@@ -86,8 +110,15 @@ def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = Fal
         style = VERDICT_STYLE.get(o.verdict, "")
         findings = ", ".join(f.code for f in o.findings if f.severity == "error")
         claim = ", ".join(f.code for f in o.claim_findings) if o.billed_codes is not None else ""
-        table.add_row(str(o.note_id), f"{o.score:.0f}", f"[{style}]{o.verdict}[/{style}]",
-                      o.suggested_code or "none", ", ".join(o.missing) or "-", findings or "-", claim or "-")
+        table.add_row(
+            str(o.note_id),
+            f"{o.score:.0f}",
+            f"[{style}]{o.verdict}[/{style}]",
+            o.suggested_code or "none",
+            ", ".join(o.missing) or "-",
+            findings or "-",
+            claim or "-",
+        )
     Console(file=fh, width=160 if not getattr(fh, "isatty", lambda: False)() else None).print(table)
 
 
@@ -97,8 +128,14 @@ def write_html(outcomes: Iterable[Outcome], fh: IO[str], group_by: Optional[str]
     report(((o, getattr(o, "text", None)) for o in outcomes), fh, group_by=group_by)
 
 
-def write_outcomes(fmt: str, outcomes: Iterable[Outcome], fh: IO[str], *, keep_order: bool = False,
-                   group_by: Optional[str] = None) -> None:
+def write_outcomes(
+    fmt: str,
+    outcomes: Iterable[Outcome],
+    fh: IO[str],
+    *,
+    keep_order: bool = False,
+    group_by: Optional[str] = None,
+) -> None:
     """Write ``outcomes`` in one of FORMATS."""
     if fmt == "jsonl":
         write_jsonl(outcomes, fh)

@@ -4,6 +4,7 @@
 ``_matchcore``); ``pipeline`` registers their spaCy factories and builds the pipeline.
 Modules starting with ``_`` are internal.
 """
+
 from .pipeline import build_nlp
 from .tokenizer import make_doc
 

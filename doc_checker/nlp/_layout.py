@@ -4,6 +4,7 @@ Clinical notes are laid out in lines more than in sentences: templates ('Needle:
 headings, bullets and hard-wrapped dictation. The sentence splitter and the element logic both
 read the note through these helpers, so they agree on what a line is.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -35,7 +36,9 @@ def note_text(doc) -> str:
 
 
 # "Key:" at the start of a line: a field label or a section heading.
-FIELD_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'#.,-]{0,48}?)[ \t]*:(?!//)")
+FIELD_RE = re.compile(
+    r"[ \t]*(?:[-*\u2022\u00b7\u25aa][ \t]*)?([A-Za-z][A-Za-z0-9 /&()'#.,-]{0,48}?)[ \t]*:(?!//)"
+)
 BULLET_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa>]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)])[ \t]+\S")
 _SENTENCE_END_CHARS = (".", "!", "?", ":", ";")
 # A line shorter than this that does not end a sentence is a heading or a field, not a wrap.
@@ -124,7 +127,7 @@ class Layout:
         the line has content, else the following lines up to a blank line or the next field."""
         i = self.line_index(header_end)
         line = self.lines[i]
-        rest = self.text[header_end:line.end]
+        rest = self.text[header_end : line.end]
         if rest.strip():
             return header_end, self.block_end(i)
         j = i + 1

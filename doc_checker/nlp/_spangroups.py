@@ -8,6 +8,7 @@ are missing or do not count as many spans (a Doc from another pipeline, or a gro
 extended since). Code that changes a group between the checker's components should do it with
 :func:`set_group`.
 """
+
 from __future__ import annotations
 
 from operator import itemgetter

@@ -10,20 +10,25 @@ caches a chunk in a fresh document (a chunk with a digit, often an id or a date 
 when it is seen again). Tokenization is unchanged (tests compare
 token by token); only its time is.
 """
+
 from __future__ import annotations
 
 import re
 from typing import Callable, Set
 
 MAX_REMEMBERED = 50_000  # chunks remembered per set; past it the set starts over (flat memory)
-_HAS_DIGIT = re.compile(r"\d").search  # numbers, dates, ids: often seen once, so primed when seen again
+_HAS_DIGIT = re.compile(
+    r"\d"
+).search  # numbers, dates, ids: often seen once, so primed when seen again
 MAX_CHUNK_CHARS = 100  # longer chunks are rare and not worth a tokenizer call of their own
 
 
 class ChunkCachePrimer:
     """Call it with each note's text before tokenizing the note."""
 
-    def __init__(self, tokenizer: Callable[[str], object], max_remembered: int = MAX_REMEMBERED) -> None:
+    def __init__(
+        self, tokenizer: Callable[[str], object], max_remembered: int = MAX_REMEMBERED
+    ) -> None:
         self._tokenize = tokenizer
         self._max = max_remembered
         self._seen: Set[str] = set()  # seen in one note so far

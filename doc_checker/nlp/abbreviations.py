@@ -9,6 +9,7 @@ form the category of the target found inside its long form, so 'under FG' docume
 'under fluoroscopic guidance' does. Common undefined abbreviations (fluoro, FNA, US, LUL) come
 from the lexicon instead (``patterns/abbreviations.json``, applied when the target rules load).
 """
+
 import bisect
 from typing import List, Set, Tuple
 
@@ -24,7 +25,9 @@ from .targets import TARGET_GROUP
 MAX_PARENTHESIS_TOKENS = 8  # scispacy ignores longer parenthesised spans
 
 
-def parenthesis_matches(orths: np.ndarray, open_id: int, close_id: int) -> List[Tuple[int, int, int]]:
+def parenthesis_matches(
+    orths: np.ndarray, open_id: int, close_id: int
+) -> List[Tuple[int, int, int]]:
     """(0, start, end) of every token run inside '(' ... ')' (what scispacy's Matcher pattern
     ``( + )`` yields, brackets removed), up to the length scispacy considers."""
     closes = np.flatnonzero(orths == close_id)
@@ -35,12 +38,16 @@ def parenthesis_matches(orths: np.ndarray, open_id: int, close_id: int) -> List[
     return out
 
 
-def defined_abbreviations(doc: Doc, orths: np.ndarray, open_id: int, close_id: int) -> List[Tuple[Span, Span]]:
+def defined_abbreviations(
+    doc: Doc, orths: np.ndarray, open_id: int, close_id: int
+) -> List[Tuple[Span, Span]]:
     """(long form, short form occurrence) pairs: each definition and every later use."""
     pairs: List[Tuple[Span, Span]] = []
     seen_long: Set[str] = set()
     seen_short: Set[str] = set()
-    for long_candidate, short_candidate in filter_matches(parenthesis_matches(orths, open_id, close_id), doc):
+    for long_candidate, short_candidate in filter_matches(
+        parenthesis_matches(orths, open_id, close_id), doc
+    ):
         short, long = find_abbreviation(long_candidate, short_candidate)
         if long is None or long.text in seen_long or short.text in seen_short:
             continue
@@ -50,7 +57,11 @@ def defined_abbreviations(doc: Doc, orths: np.ndarray, open_id: int, close_id: i
         words = [t.orth for t in short]
         for start in np.flatnonzero(orths == words[0]).tolist():
             end = start + len(words)
-            if end <= len(doc) and (start, end) != (short.start, short.end) and orths[start:end].tolist() == words:
+            if (
+                end <= len(doc)
+                and (start, end) != (short.start, short.end)
+                and orths[start:end].tolist() == words
+            ):
                 pairs.append((long, doc[start:end]))
     return pairs
 
@@ -80,11 +91,11 @@ class AbbreviationPropagator:
             lo = bisect.bisect_left(starts, long_form.start - longest)
             hi = bisect.bisect_left(starts, long_form.end)
             inside = [b for b in bounds[lo:hi] if b[0] < long_form.end and long_form.start < b[1]]
-            if not inside or occupied[short.start:short.end].any():
+            if not inside or occupied[short.start : short.end].any():
                 continue
             label = max(inside, key=lambda b: b[1] - b[0])[2]
             targets.append((short.start, short.end, label))
-            occupied[short.start:short.end] = True
+            occupied[short.start : short.end] = True
         if len(targets) > len(bounds):
             set_group(doc, TARGET_GROUP, targets)
         return doc

@@ -9,6 +9,7 @@ triggers inside them. Other overlapping modifiers are all kept (as medspaCy with
 ("start:end:label") the sorted categories that modify it. (medspaCy's component stores Python
 objects on spans and the Doc, which breaks DocBin and costs more than tokenizing the note.)
 """
+
 import bisect
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
@@ -18,8 +19,8 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .matcher import FastMatcher
 from ._spangroups import group_bounds
+from .matcher import FastMatcher
 from .targets import TARGET_GROUP
 
 MODIFIERS_KEY = "dc_modifiers"
@@ -56,11 +57,15 @@ class Modifier:
             return
         if self.rule.direction == "TERMINATE":
             return
-        if (other.rule.direction != "TERMINATE" and other.rule.category not in self.rule.terminated_by
-                and other.rule.category != self.rule.category):
+        if (
+            other.rule.direction != "TERMINATE"
+            and other.rule.category not in self.rule.terminated_by
+            and other.rule.category != self.rule.category
+        ):
             return
         if self.rule.category == other.rule.category and (
-                self.rule.allowed != other.rule.allowed or self.rule.excluded != other.rule.excluded):
+            self.rule.allowed != other.rule.allowed or self.rule.excluded != other.rule.excluded
+        ):
             return
         if self.rule.direction in ("FORWARD", "BIDIRECTIONAL") and other.start > self.start:
             self.scope_end = min(self.scope_end, other.start)
@@ -74,7 +79,11 @@ class Modifier:
             return False
         if self.rule.allowed is not None and label not in self.rule.allowed:
             return False
-        if self.rule.allowed is None and self.rule.excluded is not None and label in self.rule.excluded:
+        if (
+            self.rule.allowed is None
+            and self.rule.excluded is not None
+            and label in self.rule.excluded
+        ):
             return False
         return _overlaps(self.scope_start, self.scope_end, start, end)
 
@@ -103,19 +112,25 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
 
 
 class ConTextComponent:
-    def __init__(self, nlp: Language, name: str = "doc_checker_context", *, rules: Sequence[dict]) -> None:
+    def __init__(
+        self, nlp: Language, name: str = "doc_checker_context", *, rules: Sequence[dict]
+    ) -> None:
         self.name = name
         self.rules: List[Rule] = []
         self.matcher = FastMatcher(nlp)
         for i, r in enumerate(rules):
-            self.rules.append(Rule(
-                category=r["category"].upper(),
-                direction=str(r.get("direction", "BIDIRECTIONAL")).upper(),
-                max_scope=r.get("max_scope"),
-                allowed=frozenset(r["allowed_types"]) if r.get("allowed_types") else None,
-                excluded=frozenset(r["excluded_types"]) if r.get("excluded_types") else None,
-                terminated_by=frozenset(t.upper() for t in r["terminated_by"]) if r.get("terminated_by") else DEFAULT_TERMINATED_BY,
-            ))
+            self.rules.append(
+                Rule(
+                    category=r["category"].upper(),
+                    direction=str(r.get("direction", "BIDIRECTIONAL")).upper(),
+                    max_scope=r.get("max_scope"),
+                    allowed=frozenset(r["allowed_types"]) if r.get("allowed_types") else None,
+                    excluded=frozenset(r["excluded_types"]) if r.get("excluded_types") else None,
+                    terminated_by=frozenset(t.upper() for t in r["terminated_by"])
+                    if r.get("terminated_by")
+                    else DEFAULT_TERMINATED_BY,
+                )
+            )
             if isinstance(r.get("pattern"), list):
                 self.matcher.add_pattern(i, r["pattern"], where=f"context rule {r['literal']!r}")
             elif isinstance(r.get("pattern"), str):
@@ -138,8 +153,10 @@ class ConTextComponent:
                         continue
                     # targets that can overlap the scope start before its end and at most
                     # `longest` tokens before its start
-                    near = range(bisect.bisect_left(by_start, m.scope_start - longest),
-                                 bisect.bisect_left(by_start, m.scope_end))
+                    near = range(
+                        bisect.bisect_left(by_start, m.scope_start - longest),
+                        bisect.bisect_left(by_start, m.scope_end),
+                    )
                     for i in near:
                         t0, t1, label = spans[i]
                         if m.modifies(t0, t1, label):
@@ -158,7 +175,11 @@ class ConTextComponent:
         pseudo = [(s, e) for k, s, e in matches if self.rules[k].direction == "PSEUDO"]
         if pseudo:
             inside = _containment(pseudo)
-            matches = [m for m in matches if self.rules[m[0]].direction == "PSEUDO" or not inside(m[1], m[2])]
+            matches = [
+                m
+                for m in matches
+                if self.rules[m[0]].direction == "PSEUDO" or not inside(m[1], m[2])
+            ]
         sent_starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
         if not sent_starts or sent_starts[0] != 0:
             sent_starts.insert(0, 0)

@@ -8,6 +8,7 @@ becomes one row index per token, candidate starts come from numpy, and only
 those few are expanded through the pattern. Semantics follow spaCy's Matcher: ops ``? * +``
 and ``{n}``, ``{n,m}``, ``{n,}``, ``{,m}``; every (start, end) that matches is returned.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -44,14 +45,23 @@ except ImportError:  # pragma: no cover - a checkout that was never built
 COMPILED = _matchcore is not None and os.environ.get("DOC_CHECKER_PURE_PYTHON") != "1"
 
 _LEXEME_ATTRS: Dict[str, Callable[[Any], Any]] = {
-    "ORTH": lambda lex: lex.orth_, "TEXT": lambda lex: lex.orth_, "LOWER": lambda lex: lex.lower_,
-    "NORM": lambda lex: lex.norm_, "LENGTH": lambda lex: len(lex.orth_),
-    "LIKE_NUM": lambda lex: lex.like_num, "IS_PUNCT": lambda lex: lex.is_punct,
-    "IS_ALPHA": lambda lex: lex.is_alpha, "IS_DIGIT": lambda lex: lex.is_digit,
-    "IS_SPACE": lambda lex: lex.is_space, "IS_UPPER": lambda lex: lex.is_upper,
-    "IS_LOWER": lambda lex: lex.is_lower, "IS_TITLE": lambda lex: lex.is_title,
-    "LIKE_URL": lambda lex: lex.like_url, "IS_STOP": lambda lex: lex.is_stop,
-    "IS_ASCII": lambda lex: lex.is_ascii, "SHAPE": lambda lex: lex.shape_,
+    "ORTH": lambda lex: lex.orth_,
+    "TEXT": lambda lex: lex.orth_,
+    "LOWER": lambda lex: lex.lower_,
+    "NORM": lambda lex: lex.norm_,
+    "LENGTH": lambda lex: len(lex.orth_),
+    "LIKE_NUM": lambda lex: lex.like_num,
+    "IS_PUNCT": lambda lex: lex.is_punct,
+    "IS_ALPHA": lambda lex: lex.is_alpha,
+    "IS_DIGIT": lambda lex: lex.is_digit,
+    "IS_SPACE": lambda lex: lex.is_space,
+    "IS_UPPER": lambda lex: lex.is_upper,
+    "IS_LOWER": lambda lex: lex.is_lower,
+    "IS_TITLE": lambda lex: lex.is_title,
+    "LIKE_URL": lambda lex: lex.like_url,
+    "IS_STOP": lambda lex: lex.is_stop,
+    "IS_ASCII": lambda lex: lex.is_ascii,
+    "SHAPE": lambda lex: lex.shape_,
 }
 _TOKEN_ATTRS = {"IS_SENT_START"}
 _OPS = {"?": (0, 1), "*": (0, None), "+": (1, None), "1": (1, 1)}
@@ -72,8 +82,14 @@ def _value_test(value: Any) -> Callable[[Any], bool]:
                 rx = re.compile(arg)
                 tests.append(lambda v, rx=rx: bool(rx.search(str(v))))
             elif op in ("==", ">=", "<=", ">", "<", "!="):
-                ops = {"==": lambda a, b: a == b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
-                       ">": lambda a, b: a > b, "<": lambda a, b: a < b, "!=": lambda a, b: a != b}
+                ops = {
+                    "==": lambda a, b: a == b,
+                    ">=": lambda a, b: a >= b,
+                    "<=": lambda a, b: a <= b,
+                    ">": lambda a, b: a > b,
+                    "<": lambda a, b: a < b,
+                    "!=": lambda a, b: a != b,
+                }
                 tests.append(lambda v, f=ops[op], a=arg: f(v, a))
             else:
                 raise RulesError(f"unsupported predicate {op!r} in token pattern")
@@ -99,14 +115,20 @@ class PredicateTable:
         self._tests: List[Callable[[Any], bool]] = []
         # string-valued single tests are indexed: attribute -> value -> predicate ids it satisfies
         self._index: Dict[str, Dict[Any, List[int]]] = {}
-        self._general: List[int] = []  # predicate ids evaluated one by one (regex, flags, NOT_IN ...)
+        self._general: List[
+            int
+        ] = []  # predicate ids evaluated one by one (regex, flags, NOT_IN ...)
         self._row_of: Dict[int, int] = {}
         self._true: List[List[int]] = []  # per lexeme row: the predicates that hold for it
         self._bits = np.zeros((256, 1), dtype=np.uint64)  # the same, as a bitset per row
         # each doc's predicate positions (pure-Python path), kept while the doc lives
-        self._states_by_doc: "weakref.WeakKeyDictionary[Doc, DocState]" = weakref.WeakKeyDictionary()
+        self._states_by_doc: "weakref.WeakKeyDictionary[Doc, DocState]" = (
+            weakref.WeakKeyDictionary()
+        )
         # each doc's rows, kept while the doc lives (targets and ConText ask for them in turn)
-        self._rows_by_doc: "weakref.WeakKeyDictionary[Doc, np.ndarray]" = weakref.WeakKeyDictionary()
+        self._rows_by_doc: "weakref.WeakKeyDictionary[Doc, np.ndarray]" = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def n_predicates(self) -> int:
@@ -119,7 +141,9 @@ class PredicateTable:
 
     def _set_bits(self, row: int, preds: Sequence[int]) -> None:
         if row >= self._bits.shape[0]:
-            grown = np.zeros((max(2 * self._bits.shape[0], row + 1), self._bits.shape[1]), dtype=np.uint64)
+            grown = np.zeros(
+                (max(2 * self._bits.shape[0], row + 1), self._bits.shape[1]), dtype=np.uint64
+            )
             grown[: self._bits.shape[0]] = self._bits
             self._bits = grown
         for p in preds:
@@ -280,8 +304,12 @@ def _quantifier(op: Optional[str], where: str) -> Tuple[int, Optional[int]]:
 class FastMatcher:
     """Matches token patterns, phrase literals and text regexes; returns (key, start, end)."""
 
-    def __init__(self, nlp: Language, regex_starts: Optional["re.Pattern[str]"] = None,
-                 regex_after: Optional["re.Pattern[str]"] = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        regex_starts: Optional["re.Pattern[str]"] = None,
+        regex_after: Optional["re.Pattern[str]"] = None,
+    ) -> None:
         """Where text regexes can match (they are tried only there, with ``match`` instead of a
         scan of the whole text): ``regex_starts``' match positions, or the text start and the
         ends of ``regex_after``'s matches (one scan finds those where some rule matches);
@@ -299,7 +327,9 @@ class FastMatcher:
     def __len__(self) -> int:
         return len(self._patterns) + len(self._regexes)
 
-    def add_pattern(self, key: int, pattern: Sequence[Dict[str, Any]], where: str = "pattern") -> None:
+    def add_pattern(
+        self, key: int, pattern: Sequence[Dict[str, Any]], where: str = "pattern"
+    ) -> None:
         elements = []
         for tok in pattern:
             spec = {k: v for k, v in tok.items() if k != "OP"}
@@ -356,8 +386,9 @@ class FastMatcher:
                             continue
                         for j, e in enumerate(elements):
                             pos = start + j
-                            if (e.pred is not None and pos not in held(e.pred)) or \
-                                    (e.sent_start is not None and (pos in sent_starts) != e.sent_start):
+                            if (e.pred is not None and pos not in held(e.pred)) or (
+                                e.sent_start is not None and (pos in sent_starts) != e.sent_start
+                            ):
                                 break
                         else:
                             out.append((key, start, start + length))
@@ -372,42 +403,78 @@ class FastMatcher:
                 starts_at = [m.end() for m in self._after_scan.finditer(text)]
                 if self._any_regex.match(text):
                     starts_at.insert(0, 0)
-                found = [(key, m) for key, rx in self._regexes for p in starts_at
-                         for m in (rx.match(text, p),) if m is not None]
+                found = [
+                    (key, m)
+                    for key, rx in self._regexes
+                    for p in starts_at
+                    for m in (rx.match(text, p),)
+                    if m is not None
+                ]
             elif self.regex_starts is None and self.regex_after is None:
                 found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
             elif self.regex_starts is None:  # regex_after, but the rules' flags defeat the one-scan
                 starts_at = [0] + [m.end() for m in self.regex_after.finditer(text)]
-                found = [(key, m) for key, rx in self._regexes for p in starts_at
-                         for m in (rx.match(text, p),) if m is not None]
+                found = [
+                    (key, m)
+                    for key, rx in self._regexes
+                    for p in starts_at
+                    for m in (rx.match(text, p),)
+                    if m is not None
+                ]
             else:
                 starts_at = sorted({m.start() for m in self.regex_starts.finditer(text)})
                 if self._any_regex is not None:  # one quick test before trying each rule
                     starts_at = [p for p in starts_at if self._any_regex.match(text, p)]
-                found = [(key, m) for key, rx in self._regexes for p in starts_at
-                         for m in (rx.match(text, p),) if m is not None]
+                found = [
+                    (key, m)
+                    for key, rx in self._regexes
+                    for p in starts_at
+                    for m in (rx.match(text, p),)
+                    if m is not None
+                ]
             for key, m in found:
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if span is not None and len(span):
                     out.append((key, span.start, span.end))
         return out
 
-
     def _match_compiled(self, doc: Doc) -> List[Tuple[int, int, int]]:
         if self._compiled is None:
-            self._compiled = _matchcore.Patterns([
-                (key, [(-1 if e.pred is None else e.pred, -1 if e.sent_start is None else int(e.sent_start),
-                        e.lo, -1 if e.hi is None else e.hi) for e in elements],
-                 None if plan is None else (plan.anchor, -1 if plan.next_pred is None else plan.next_pred,
-                                            plan.next_dist, list(plan.optional), list(plan.required)))
-                for key, elements, plan in self._patterns])
+            self._compiled = _matchcore.Patterns(
+                [
+                    (
+                        key,
+                        [
+                            (
+                                -1 if e.pred is None else e.pred,
+                                -1 if e.sent_start is None else int(e.sent_start),
+                                e.lo,
+                                -1 if e.hi is None else e.hi,
+                            )
+                            for e in elements
+                        ],
+                        None
+                        if plan is None
+                        else (
+                            plan.anchor,
+                            -1 if plan.next_pred is None else plan.next_pred,
+                            plan.next_dist,
+                            list(plan.optional),
+                            list(plan.required),
+                        ),
+                    )
+                    for key, elements, plan in self._patterns
+                ]
+            )
         rows = self.table.rows(doc)
         sent = (doc.to_array(SENT_START) == 1).astype(np.uint8)
         sent[0] = 1
-        return _matchcore.match(self._compiled, rows, self.table.bits, sent, self.table.n_predicates)
+        return _matchcore.match(
+            self._compiled, rows, self.table.bits, sent, self.table.n_predicates
+        )
 
 
-INF = 10 ** 9
+INF = 10**9
 MAX_FINITE_STRINGS = 5000
 
 
@@ -426,7 +493,11 @@ def finite_strings(regex: str) -> Optional[List[str]]:
         return None
     if flags & (_sre.SRE_FLAG_IGNORECASE | _sre.SRE_FLAG_VERBOSE | _sre.SRE_FLAG_MULTILINE):
         return None
-    if len(parsed) < 2 or parsed[0] != (_sre.AT, _sre.AT_BEGINNING) or parsed[-1] != (_sre.AT, _sre.AT_END):
+    if (
+        len(parsed) < 2
+        or parsed[0] != (_sre.AT, _sre.AT_BEGINNING)
+        or parsed[-1] != (_sre.AT, _sre.AT_END)
+    ):
         return None
     try:
         return sorted(_expand(parsed[1:-1]))
@@ -478,6 +549,8 @@ def _expand(items) -> Set[str]:
             raise _Infinite
         result = _cross(result, alts)
     return result
+
+
 _INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
 
 
@@ -503,7 +576,7 @@ def _bare(rx: "re.Pattern[str]") -> Optional[str]:
     """``rx``'s pattern without its leading inline flags, to be joined into another regex; None
     when it cannot be (verbose mode, or flags set inside the pattern)."""
     m = _INLINE_FLAGS.match(rx.pattern)
-    body = rx.pattern[m.end():] if m else rx.pattern
+    body = rx.pattern[m.end() :] if m else rx.pattern
     if rx.flags & re.VERBOSE or re.search(r"\(\?[aiLmsux]+[):]", body):
         return None
     return body
@@ -542,14 +615,16 @@ def _factored(bodies: Sequence[str]) -> str:
     counts: Dict[str, int] = {}
     for body in set(bodies):
         for length in range(2, min(len(body) - 1, 300) + 1):
-            if body[length - 1] in ")*?+}]" and body[length - 2] != "\\":  # where an element can end
+            if (
+                body[length - 1] in ")*?+}]" and body[length - 2] != "\\"
+            ):  # where an element can end
                 counts[body[:length]] = counts.get(body[:length], 0) + 1
     candidates = sorted(((n - 1) * len(prefix), prefix) for prefix, n in counts.items() if n >= 2)
     for _, prefix in reversed(candidates[-50:]):
         group = [b for b in bodies if b.startswith(prefix) and _splits_at(b, len(prefix))]
         if len(group) >= 2:
             rest = [b for b in bodies if b not in group]
-            shared = f"{prefix}(?:{'|'.join(f'(?:{b[len(prefix):]})' for b in group)})"
+            shared = f"{prefix}(?:{'|'.join(f'(?:{b[len(prefix) :]})' for b in group)})"
             return "|".join([shared] + [f"(?:{b})" for b in rest])
     return plain
 
@@ -607,14 +682,22 @@ def _plan(elements: Sequence[_Element]) -> Optional[_Plan]:
         optional.append((e.pred, dist))
     next_pred, next_dist = None, INF
     dist = elements[anchor_i].hi if elements[anchor_i].hi is not None else INF
-    for e in elements[anchor_i + 1:]:
+    for e in elements[anchor_i + 1 :]:
         if e.lo > 0:
             if e.pred is not None:
                 next_pred, next_dist = e.pred, dist
             break
         dist = INF if e.hi is None or dist >= INF else dist + e.hi
     fixed = all(e.lo == 1 and e.hi == 1 for e in elements)
-    return _Plan(required, frozenset(required), fixed, elements[anchor_i].pred, next_pred, next_dist, tuple(optional))
+    return _Plan(
+        required,
+        frozenset(required),
+        fixed,
+        elements[anchor_i].pred,
+        next_pred,
+        next_dist,
+        tuple(optional),
+    )
 
 
 def _within(points: List[int], targets: List[int], dist: int) -> List[int]:
@@ -645,8 +728,15 @@ def _candidates(plan: Optional[_Plan], state: "DocState", n: int) -> List[int]:
     return sorted(cand)
 
 
-def _ends(elements, i: int, pos: int, held: Callable[[int], Set[int]], sent_starts: Set[int], n: int,
-          memo: Dict) -> Set[int]:
+def _ends(
+    elements,
+    i: int,
+    pos: int,
+    held: Callable[[int], Set[int]],
+    sent_starts: Set[int],
+    n: int,
+    memo: Dict,
+) -> Set[int]:
     """Every end position reachable from element i at token pos. ``held(p)``: the token
     positions where predicate p holds."""
     key = (i, pos)
@@ -661,8 +751,12 @@ def _ends(elements, i: int, pos: int, held: Callable[[int], Set[int]], sent_star
     where = held(e.pred) if e.pred is not None else None
     want_start = e.sent_start
     count, p = 0, pos
-    while (e.hi is None or count < e.hi) and p < n and (where is None or p in where) \
-            and (want_start is None or (p in sent_starts) == want_start):
+    while (
+        (e.hi is None or count < e.hi)
+        and p < n
+        and (where is None or p in where)
+        and (want_start is None or (p in sent_starts) == want_start)
+    ):
         p += 1
         count += 1
         if count >= e.lo:

@@ -10,15 +10,16 @@ The components' factories are registered here rather than beside their classes: 
 modules are compiled by Cython (``doc_checker/_build.py``), and spaCy's config system reads a
 factory's type annotations, which a compiled function only has as strings.
 """
+
 from typing import Optional
 
 import spacy
 from medspacy.custom_tokenizer import create_medspacy_tokenizer
 from spacy.language import Language
 
+from ..rules import Ruleset, load_ruleset
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
-from ..rules import Ruleset, load_ruleset
 from .sections import Sections
 from .sentences import LineSentenceSplitter
 from .targets import TargetLayers
@@ -29,14 +30,23 @@ def make_sentence_splitter(nlp: Language, name: str) -> LineSentenceSplitter:
     return LineSentenceSplitter(name)
 
 
-@Language.factory("doc_checker_sections", assigns=["doc.spans"], default_config={"patterns_dir": None})
+@Language.factory(
+    "doc_checker_sections", assigns=["doc.spans"], default_config={"patterns_dir": None}
+)
 def make_sections(nlp: Language, name: str, patterns_dir: Optional[str]) -> Sections:
     ruleset = load_ruleset(patterns_dir)
-    return Sections(nlp, name, rules=ruleset.sections, header_start=ruleset.header_start,
-                    header_after=ruleset.header_after)
+    return Sections(
+        nlp,
+        name,
+        rules=ruleset.sections,
+        header_start=ruleset.header_start,
+        header_after=ruleset.header_after,
+    )
 
 
-@Language.factory("doc_checker_targets", assigns=["doc.spans"], default_config={"patterns_dir": None})
+@Language.factory(
+    "doc_checker_targets", assigns=["doc.spans"], default_config={"patterns_dir": None}
+)
 def make_target_layers(nlp: Language, name: str, *, patterns_dir: Optional[str]) -> TargetLayers:
     return TargetLayers(nlp, name, ruleset=load_ruleset(patterns_dir))
 
@@ -46,7 +56,9 @@ def make_abbreviation_propagator(nlp: Language, name: str) -> AbbreviationPropag
     return AbbreviationPropagator(nlp, name)
 
 
-@Language.factory("doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None})
+@Language.factory(
+    "doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None}
+)
 def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> ConTextComponent:
     return ConTextComponent(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
 
@@ -54,7 +66,9 @@ def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> ConTe
 def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
-    nlp.max_length = max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
+    nlp.max_length = (
+        max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
+    )
     config = {"patterns_dir": str(ruleset.directory)}
     nlp.add_pipe("doc_checker_sentences")
     nlp.add_pipe("doc_checker_sections", config=config)

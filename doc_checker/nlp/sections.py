@@ -5,22 +5,29 @@ the next header. The result is plain data: span group ``dc_sections`` holds the 
 labelled with their category. (medspaCy's Sectionizer does the same job, but writes a Python
 object onto every token, which cost more than tokenizing the note.)
 """
+
 import re
 from typing import List, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .matcher import FastMatcher, longest_first
 from ._spangroups import set_group
+from .matcher import FastMatcher, longest_first
 
 SECTION_GROUP = "dc_sections"
 
 
 class Sections:
-    def __init__(self, nlp: Language, name: str = "doc_checker_sections", *, rules: List[dict],
-                 header_start: Optional["re.Pattern[str]"] = None,
-                 header_after: Optional["re.Pattern[str]"] = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "doc_checker_sections",
+        *,
+        rules: List[dict],
+        header_start: Optional["re.Pattern[str]"] = None,
+        header_after: Optional["re.Pattern[str]"] = None,
+    ) -> None:
         self.name = name
         self.categories: List[str] = []
         self.matcher = FastMatcher(nlp, regex_starts=header_start, regex_after=header_after)

@@ -38,7 +38,7 @@ def sentence_starts(text: str, layout: "Layout | None" = None) -> List[int]:
         if i == 0 or not layout.continues(i - 1):
             starts.add(first)
     for m in _END_RE.finditer(text):
-        before = text[max(0, m.start() - 8):m.start()]
+        before = text[max(0, m.start() - 8) : m.start()]
         if _NO_BREAK_BEFORE.search(before):
             continue
         starts.add(m.end())
@@ -73,5 +73,5 @@ class LineSentenceSplitter:
         starts_at = np.flatnonzero(values == 1).tolist() + [len(doc)]
         for a, b in zip(starts_at, starts_at[1:]):
             if b - a > MAX_SENTENCE_TOKENS:
-                values[a + MAX_SENTENCE_TOKENS:b:MAX_SENTENCE_TOKENS] = 1
+                values[a + MAX_SENTENCE_TOKENS : b : MAX_SENTENCE_TOKENS] = 1
         doc.from_array([SENT_START], values.view(np.uint64).reshape(-1, 1))

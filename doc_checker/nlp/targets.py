@@ -13,21 +13,25 @@ from typing import Dict, List, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .matcher import FastMatcher, longest_first
 from ..rules import Ruleset
 from ._spangroups import Bounds, set_group
+from .matcher import FastMatcher, longest_first
 
 TARGET_GROUP = "dc_targets"
 CUE_GROUP = "dc_cues"
 CUE_LAYERS = frozenset({"cue"})
 
 
-def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokenizer) -> Dict[str, List[dict]]:
+def lexicon_variants(
+    layers: Dict[str, List[dict]], lexicon: List[dict], tokenizer
+) -> Dict[str, List[dict]]:
     """Rules for abbreviations: for every rule whose literal contains a lexicon long form as
     whole words, a token-pattern rule with the abbreviation in its place (same category)."""
     out: Dict[str, List[dict]] = {}
-    entries = [(entry, re.compile(r"(?<![\w-])" + re.escape(entry["long"]) + r"(?![\w-])", re.IGNORECASE))
-               for entry in lexicon]
+    entries = [
+        (entry, re.compile(r"(?<![\w-])" + re.escape(entry["long"]) + r"(?![\w-])", re.IGNORECASE))
+        for entry in lexicon
+    ]
     for layer, rules in layers.items():
         seen = {r["literal"].lower() for r in rules}
         added: List[dict] = []
@@ -37,7 +41,7 @@ def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokeniz
                 m = long_re.search(literal)
                 if not m:
                     continue
-                new = literal[: m.start()] + entry["abbr"] + literal[m.end():]
+                new = literal[: m.start()] + entry["abbr"] + literal[m.end() :]
                 if new.lower() in seen:
                     continue
                 seen.add(new.lower())
@@ -50,8 +54,14 @@ def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokeniz
                         pattern.append({"TEXT": tok.text})
                     else:
                         pattern.append({"LOWER": tok.text.lower()})
-                added.append({"literal": new, "category": rule["category"], "pattern": pattern,
-                              "metadata": {"abbreviation_of": literal}})
+                added.append(
+                    {
+                        "literal": new,
+                        "category": rule["category"],
+                        "pattern": pattern,
+                        "metadata": {"abbreviation_of": literal},
+                    }
+                )
         out[layer] = rules + added
     return out
 
@@ -59,7 +69,9 @@ def lexicon_variants(layers: Dict[str, List[dict]], lexicon: List[dict], tokeniz
 class TargetLayers:
     """All layers in one matcher; overlaps pruned per layer; results in span groups."""
 
-    def __init__(self, nlp: Language, name: str = "doc_checker_targets", *, ruleset: Ruleset) -> None:
+    def __init__(
+        self, nlp: Language, name: str = "doc_checker_targets", *, ruleset: Ruleset
+    ) -> None:
         self.name = name
         self.matcher = FastMatcher(nlp)
         self.labels: List[str] = []

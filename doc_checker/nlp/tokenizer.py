@@ -1,4 +1,5 @@
 """Tokenizing a note: medspaCy's clinical tokenizer, guarded against pathological runs."""
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,9 @@ def make_doc(nlp, text: str):
     pos = 0
     for m in runs:
         if m.start() > pos:
-            parts.append(nlp.make_doc(text[pos:m.start()]))
+            parts.append(nlp.make_doc(text[pos : m.start()]))
         run = m.group()
-        words = [run[i:i + LONG_RUN_CHARS] for i in range(0, len(run), LONG_RUN_CHARS)]
+        words = [run[i : i + LONG_RUN_CHARS] for i in range(0, len(run), LONG_RUN_CHARS)]
         parts.append(Doc(nlp.vocab, words=words, spaces=[False] * len(words)))
         pos = m.end()
     if pos < len(text):

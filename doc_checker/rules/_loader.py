@@ -4,6 +4,7 @@ Rules are data (``patterns/``); this module is the only place that reads them. E
 validated on load and an error names the file and the rule, so a bad custom patterns directory
 fails before any note is processed.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,14 +18,30 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..errors import RulesError
 from ..result import ELEMENTS
 
-
 _TARGET_KEYS = {"literal", "category", "pattern", "attributes", "metadata", "comment"}
 _CONTEXT_KEYS = {
-    "literal", "category", "pattern", "direction", "allowed_types", "excluded_types",
-    "max_scope", "max_targets", "terminated_by", "metadata", "comment",
+    "literal",
+    "category",
+    "pattern",
+    "direction",
+    "allowed_types",
+    "excluded_types",
+    "max_scope",
+    "max_targets",
+    "terminated_by",
+    "metadata",
+    "comment",
 }
-_SECTION_KEYS = {"literal", "category", "pattern", "max_scope", "parents", "parent_required",
-                 "metadata", "comment"}
+_SECTION_KEYS = {
+    "literal",
+    "category",
+    "pattern",
+    "max_scope",
+    "parents",
+    "parent_required",
+    "metadata",
+    "comment",
+}
 _DIRECTIONS = {"FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"}
 _SECTION_EFFECTS = {"indication", "historical", "hypothetical", "family", "allergy", "excluded"}
 
@@ -68,7 +85,9 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RulesError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise RulesError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
 
 
 def _rule_name(i: int, rule: Any) -> str:
@@ -87,15 +106,23 @@ def _check_pattern(path: Path, where: str, pattern: Any) -> None:
         except re.error as exc:
             raise RulesError(f"{path}: {where}: invalid regex: {exc}") from None
         return
-    if not isinstance(pattern, list) or not pattern or not all(isinstance(t, dict) for t in pattern):
-        raise RulesError(f"{path}: {where}: 'pattern' must be a regex string or a non-empty list of token objects")
+    if (
+        not isinstance(pattern, list)
+        or not pattern
+        or not all(isinstance(t, dict) for t in pattern)
+    ):
+        raise RulesError(
+            f"{path}: {where}: 'pattern' must be a regex string or a non-empty list of token objects"
+        )
     for tok in pattern:
         for value in tok.values():
             if isinstance(value, dict) and "REGEX" in value:
                 try:
                     re.compile(value["REGEX"])
                 except re.error as exc:
-                    raise RulesError(f"{path}: {where}: invalid REGEX {value['REGEX']!r}: {exc}") from None
+                    raise RulesError(
+                        f"{path}: {where}: invalid REGEX {value['REGEX']!r}: {exc}"
+                    ) from None
 
 
 def _check_rule(path: Path, i: int, rule: Any, allowed: set) -> None:
@@ -104,7 +131,9 @@ def _check_rule(path: Path, i: int, rule: Any, allowed: set) -> None:
         raise RulesError(f"{path}: {where}: a rule must be a JSON object")
     unknown = set(rule) - allowed
     if unknown:
-        raise RulesError(f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise RulesError(
+            f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
     for key in ("literal", "category"):
         if not isinstance(rule.get(key), str) or not rule[key].strip():
             raise RulesError(f"{path}: {where}: '{key}' must be a non-empty string")
@@ -142,15 +171,22 @@ def _load_context(directory: Path) -> List[Dict[str, Any]]:
     for i, rule in enumerate(rules):
         direction = str(rule.get("direction", "BIDIRECTIONAL")).upper()
         if direction not in _DIRECTIONS:
-            raise RulesError(f"{path}: {_rule_name(i, rule)}: direction must be one of {sorted(_DIRECTIONS)}")
+            raise RulesError(
+                f"{path}: {_rule_name(i, rule)}: direction must be one of {sorted(_DIRECTIONS)}"
+            )
         scope = rule.get("max_scope")
-        if scope is not None and (not isinstance(scope, int) or isinstance(scope, bool) or scope < 1):
+        if scope is not None and (
+            not isinstance(scope, int) or isinstance(scope, bool) or scope < 1
+        ):
             raise RulesError(f"{path}: {_rule_name(i, rule)}: max_scope must be a positive integer")
     return rules
 
 
-def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str], Optional["re.Pattern[str]"],
-                                             Optional["re.Pattern[str]"]]:
+def _load_sections(
+    directory: Path,
+) -> Tuple[
+    List[Dict[str, Any]], Dict[str, str], Optional["re.Pattern[str]"], Optional["re.Pattern[str]"]
+]:
     path = directory / "sections.json"
     data, rules = _load_list(path, "section_rules", _SECTION_KEYS)
     effects = data.get("section_effects", {})
@@ -158,15 +194,27 @@ def _load_sections(directory: Path) -> Tuple[List[Dict[str, Any]], Dict[str, str
         raise RulesError(f"{path}: 'section_effects' must be an object")
     for category, effect in effects.items():
         if effect not in _SECTION_EFFECTS:
-            raise RulesError(f"{path}: section_effects[{category!r}]: {effect!r} is not one of {sorted(_SECTION_EFFECTS)}")
-    unknown = set(data) - {"comment", "section_effects", "section_rules", "header_start", "header_after"}
+            raise RulesError(
+                f"{path}: section_effects[{category!r}]: {effect!r} is not one of {sorted(_SECTION_EFFECTS)}"
+            )
+    unknown = set(data) - {
+        "comment",
+        "section_effects",
+        "section_rules",
+        "header_start",
+        "header_after",
+    }
     if unknown:
         raise RulesError(f"{path}: unknown top-level key(s) {sorted(unknown)}")
-    header_start, header_after = (_optional_regex(path, data, key) for key in ("header_start", "header_after"))
+    header_start, header_after = (
+        _optional_regex(path, data, key) for key in ("header_start", "header_after")
+    )
     if header_start is not None and header_after is not None:
         raise RulesError(f"{path}: give 'header_start' or 'header_after', not both")
     if header_after is not None and header_after.match("") is not None:
-        raise RulesError(f"{path}: header_after must not match the empty string (it marks what a header follows)")
+        raise RulesError(
+            f"{path}: header_after must not match the empty string (it marks what a header follows)"
+        )
     return rules, dict(effects), header_start, header_after
 
 
@@ -188,14 +236,21 @@ def _load_abbreviations(directory: Path) -> List[Dict[str, Any]]:
     if not isinstance(entries, list):
         raise RulesError(f"{path}: expected an object with an 'abbreviations' list")
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or set(entry) - {"abbr", "long", "case_sensitive", "comment"}:
+        if not isinstance(entry, dict) or set(entry) - {
+            "abbr",
+            "long",
+            "case_sensitive",
+            "comment",
+        }:
             raise RulesError(f"{path}: entry {i}: keys must be abbr, long, case_sensitive, comment")
         if not entry.get("abbr") or not entry.get("long"):
             raise RulesError(f"{path}: entry {i}: 'abbr' and 'long' are required")
     return entries
 
 
-def _load_elements(directory: Path) -> Tuple[Dict[str, Dict[str, str]], "re.Pattern[str]", Dict[str, Dict[str, str]]]:
+def _load_elements(
+    directory: Path,
+) -> Tuple[Dict[str, Dict[str, str]], "re.Pattern[str]", Dict[str, Dict[str, str]]]:
     path = directory / "elements.json"
     data = read_json(path)
     elements = data.get("elements") if isinstance(data, dict) else None
@@ -215,9 +270,14 @@ def _load_elements(directory: Path) -> Tuple[Dict[str, Dict[str, str]], "re.Patt
         raise RulesError(f"{path}: template_blank_regex: invalid regex: {exc}") from None
     findings = data.get("findings", {})
     for code, spec in findings.items():
-        if not isinstance(spec, dict) or spec.get("severity") not in ("error", "warning", "info") \
-                or not isinstance(spec.get("message"), str):
-            raise RulesError(f"{path}: finding {code!r}: needs 'severity' (error|warning|info) and 'message'")
+        if (
+            not isinstance(spec, dict)
+            or spec.get("severity") not in ("error", "warning", "info")
+            or not isinstance(spec.get("message"), str)
+        ):
+            raise RulesError(
+                f"{path}: finding {code!r}: needs 'severity' (error|warning|info) and 'message'"
+            )
     return elements, blank, findings
 
 
@@ -246,4 +306,3 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         template_blank=blank,
         findings=findings,
     )
-

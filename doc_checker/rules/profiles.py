@@ -1,4 +1,5 @@
 """Profiles: which elements are required and how much each weighs in the score."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ class Profile:
     def to_dict(self) -> Dict[str, object]:
         return {
             "name": self.name,
-            "elements": {e: {"required": p.required, "weight": p.weight} for e, p in self.elements.items()},
+            "elements": {
+                e: {"required": p.required, "weight": p.weight} for e, p in self.elements.items()
+            },
         }
 
 
@@ -53,10 +56,19 @@ def profile_from_dict(data: object, source: str = "<profile>") -> Profile:
         weight = spec.get("weight", 1 if required else 0)
         if not isinstance(required, bool):
             raise RulesError(f"{source}: element {name!r}: 'required' must be true or false")
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0 or weight != weight:
-            raise RulesError(f"{source}: element {name!r}: 'weight' must be a non-negative number, got {weight!r}")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or weight < 0
+            or weight != weight
+        ):
+            raise RulesError(
+                f"{source}: element {name!r}: 'weight' must be a non-negative number, got {weight!r}"
+            )
         if required and weight == 0:
-            raise RulesError(f"{source}: element {name!r}: a required element needs a weight above 0")
+            raise RulesError(
+                f"{source}: element {name!r}: a required element needs a weight above 0"
+            )
         elements[name] = ElementPolicy(required=required, weight=float(weight))
     for name in ELEMENTS:
         elements.setdefault(name, ElementPolicy(required=False, weight=0.0))
@@ -65,8 +77,10 @@ def profile_from_dict(data: object, source: str = "<profile>") -> Profile:
     return Profile(name=str(data.get("name") or Path(source).stem), elements=elements)
 
 
-def load_profile(profile: Union[None, str, "os.PathLike[str]", Mapping, Profile] = None,
-                 patterns_dir: Optional[Path] = None) -> Profile:
+def load_profile(
+    profile: Union[None, str, "os.PathLike[str]", Mapping, Profile] = None,
+    patterns_dir: Optional[Path] = None,
+) -> Profile:
     """Load a profile: None -> ``profiles/default.json`` of the patterns directory."""
     if isinstance(profile, Profile):
         return profile
@@ -84,7 +98,9 @@ def load_profile(profile: Union[None, str, "os.PathLike[str]", Mapping, Profile]
     except FileNotFoundError:
         raise RulesError(f"{path}: profile not found") from None
     except json.JSONDecodeError as exc:
-        raise RulesError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise RulesError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path}: cannot read profile ({exc})") from None
     return profile_from_dict(data, str(path))

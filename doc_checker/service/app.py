@@ -29,6 +29,7 @@ Privacy: no note text in any log line or error response. The access log has meth
 query string), status and duration; validation errors name field locations and messages, never
 the values sent.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -77,6 +78,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 # Settings
 # ---------------------------------------------------------------------------------------------
 
+
 class SettingsError(ValueError):
     """A setting (environment variable) has an invalid value; the message names it."""
 
@@ -98,13 +100,17 @@ class Settings:
                 with open(token_file, encoding="utf-8") as fh:
                     token = fh.read().strip() or None
             except OSError as exc:
-                raise SettingsError(f"{ENV_TOKEN_FILE}: cannot read {token_file}: {exc.strerror}") from None
+                raise SettingsError(
+                    f"{ENV_TOKEN_FILE}: cannot read {token_file}: {exc.strerror}"
+                ) from None
             if token is None:
                 raise SettingsError(f"{ENV_TOKEN_FILE}: {token_file} is empty")
-        return cls(max_body_bytes=_positive_int(env, ENV_MAX_BODY, DEFAULT_MAX_BODY),
-                   max_batch=_positive_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
-                   max_note_chars=_positive_int(env, ENV_MAX_NOTE, DEFAULT_MAX_NOTE),
-                   token=token)
+        return cls(
+            max_body_bytes=_positive_int(env, ENV_MAX_BODY, DEFAULT_MAX_BODY),
+            max_batch=_positive_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
+            max_note_chars=_positive_int(env, ENV_MAX_NOTE, DEFAULT_MAX_NOTE),
+            token=token,
+        )
 
 
 def _positive_int(env, name: str, default: int) -> int:
@@ -135,9 +141,13 @@ class NoteIn(BaseModel):
     text: str = Field(description="the note text")
     note_id: Optional[str] = Field(default=None, description="echoed in the result")
     codes: Union[str, List[str], None] = Field(
-        default=None, description="billed CPT codes, e.g. \"20610;77002-26\" or [\"20610\", \"77002\"]: "
-                                  "adds billed_codes and claim_findings to the result")
-    meta: Optional[Dict[str, Scalar]] = Field(default=None, description="carried through to the result")
+        default=None,
+        description='billed CPT codes, e.g. "20610;77002-26" or ["20610", "77002"]: '
+        "adds billed_codes and claim_findings to the result",
+    )
+    meta: Optional[Dict[str, Scalar]] = Field(
+        default=None, description="carried through to the result"
+    )
 
 
 class BatchIn(BaseModel):
@@ -150,11 +160,15 @@ class BatchIn(BaseModel):
 # Errors
 # ---------------------------------------------------------------------------------------------
 
-def error_response(status: int, code: str, message: str, headers: Optional[Dict[str, str]] = None,
-                   **extra: Any) -> JSONResponse:
+
+def error_response(
+    status: int, code: str, message: str, headers: Optional[Dict[str, str]] = None, **extra: Any
+) -> JSONResponse:
     body: Dict[str, Any] = {"code": code, "message": message}
     body.update(extra)
-    return JSONResponse({"error": body}, status_code=status, headers={**NO_STORE, **(headers or {})})
+    return JSONResponse(
+        {"error": body}, status_code=status, headers={**NO_STORE, **(headers or {})}
+    )
 
 
 _SAFE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
@@ -177,16 +191,30 @@ def _safe_loc(loc) -> List[Union[str, int]]:
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     # FastAPI's default handler echoes each offending value (``input``), which can be note text:
     # report where and what only.
-    details = [{"loc": _safe_loc(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-               for e in exc.errors()]
+    details = [
+        {
+            "loc": _safe_loc(e.get("loc", ())),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors()
+    ]
     where = "; ".join(".".join(str(p) for p in d["loc"]) + ": " + d["msg"] for d in details[:5])
-    return error_response(422, "invalid_request", f"the request does not match the API: {where}",
-                          details=details)
+    return error_response(
+        422, "invalid_request", f"the request does not match the API: {where}", details=details
+    )
 
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
-               503: "not_ready"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    503: "not_ready",
+}
 
 
 async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -199,10 +227,14 @@ async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONRe
 # ASGI middleware: access log, body limit, auth (outermost first)
 # ---------------------------------------------------------------------------------------------
 
+
 async def _send_json(send, status: int, code: str, message: str, headers=()) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-           (b"cache-control", b"no-store")] + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ] + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
@@ -232,15 +264,28 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:  # noqa: BLE001 - see the docstring
-            log.error("internal error on %s %s: %s", scope.get("method", "-"), scope.get("path", "-"),
-                      type(exc).__name__)
+            log.error(
+                "internal error on %s %s: %s",
+                scope.get("method", "-"),
+                scope.get("path", "-"),
+                type(exc).__name__,
+            )
             if not status["started"]:
                 status["code"] = 500
-                await _send_json(send, 500, "internal_error",
-                                 f"the service failed on this request ({type(exc).__name__})")
+                await _send_json(
+                    send,
+                    500,
+                    "internal_error",
+                    f"the service failed on this request ({type(exc).__name__})",
+                )
         finally:
-            access_log.info("%s %s %d %.1fms", scope.get("method", "-"), scope.get("path", "-"),
-                            status["code"], 1000 * (time.perf_counter() - start))
+            access_log.info(
+                "%s %s %d %.1fms",
+                scope.get("method", "-"),
+                scope.get("path", "-"),
+                status["code"],
+                1000 * (time.perf_counter() - start),
+            )
 
 
 class AuthMiddleware:
@@ -262,9 +307,15 @@ class AuthMiddleware:
         if scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self.token):
             return await self.app(scope, receive, send)
         if not given:
-            msg, hdr = "this endpoint needs Authorization: Bearer <token>", 'Bearer realm="doc-checker"'
+            msg, hdr = (
+                "this endpoint needs Authorization: Bearer <token>",
+                'Bearer realm="doc-checker"',
+            )
         else:
-            msg, hdr = "the bearer token is not valid", 'Bearer realm="doc-checker", error="invalid_token"'
+            msg, hdr = (
+                "the bearer token is not valid",
+                'Bearer realm="doc-checker", error="invalid_token"',
+            )
         await _send_json(send, 401, "unauthorized", msg, [("www-authenticate", hdr)])
 
 
@@ -279,16 +330,22 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = (f"the request body is larger than the limit of {self.max_bytes:,} bytes "
-                     f"({ENV_MAX_BODY}); send fewer or shorter notes per request")
+        too_large = (
+            f"the request body is larger than the limit of {self.max_bytes:,} bytes "
+            f"({ENV_MAX_BODY}); send fewer or shorter notes per request"
+        )
         for k, v in scope.get("headers", ()):
             if k == b"content-length":
                 try:
                     declared = int(v)
                 except ValueError:
-                    return await _send_json(send, 400, "bad_request", "the Content-Length header is not a number")
+                    return await _send_json(
+                        send, 400, "bad_request", "the Content-Length header is not a number"
+                    )
                 if declared > self.max_bytes:
-                    return await _send_json(send, 413, "body_too_large", too_large, [("connection", "close")])
+                    return await _send_json(
+                        send, 413, "body_too_large", too_large, [("connection", "close")]
+                    )
         # Read the body here, counting, and replay it to the app.
         chunks: List[bytes] = []
         size = 0
@@ -299,7 +356,9 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                return await _send_json(send, 413, "body_too_large", too_large, [("connection", "close")])
+                return await _send_json(
+                    send, 413, "body_too_large", too_large, [("connection", "close")]
+                )
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -319,6 +378,7 @@ class BodyLimitMiddleware:
 # ---------------------------------------------------------------------------------------------
 # The pipeline holder
 # ---------------------------------------------------------------------------------------------
+
 
 class _State:
     """The worker's Checker, built once (in a background thread at start-up unless given)."""
@@ -341,8 +401,12 @@ class _State:
             from ..checker import Checker
 
             self.checker = Checker(profile=self.profile, patterns=self.patterns)
-            log.info("pipeline loaded in %.1fs (ruleset %s, profile %s)", time.perf_counter() - started,
-                     self.checker.ruleset_version, self.checker.profile.name)
+            log.info(
+                "pipeline loaded in %.1fs (ruleset %s, profile %s)",
+                time.perf_counter() - started,
+                self.checker.ruleset_version,
+                self.checker.profile.name,
+            )
         except Exception as exc:  # noqa: BLE001 - reported by /readyz, logged
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("pipeline failed to load: %s", self.load_error)
@@ -364,7 +428,10 @@ class _Refused(Exception):
 # The app
 # ---------------------------------------------------------------------------------------------
 
-def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[Settings] = None) -> FastAPI:
+
+def create_app(
+    checker=None, *, profile=None, patterns=None, settings: Optional[Settings] = None
+) -> FastAPI:
     """The FastAPI app. ``checker``: a built Checker to use (else one is built from ``profile`` /
     ``patterns`` in a background thread at start-up). ``settings``: limits and token (default:
     from the environment)."""
@@ -378,9 +445,13 @@ def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[
             threading.Thread(target=state.load, name="doc-checker-load", daemon=True).start()
         yield
 
-    app = FastAPI(title="doc-checker review service", version=__version__, lifespan=lifespan,
-                  description="Checks procedure notes for the documentation that supports CPT +77002. "
-                              "Errors are {\"error\": {\"code\", \"message\"}}; no note text is logged.")
+    app = FastAPI(
+        title="doc-checker review service",
+        version=__version__,
+        lifespan=lifespan,
+        description="Checks procedure notes for the documentation that supports CPT +77002. "
+        'Errors are {"error": {"code", "message"}}; no note text is logged.',
+    )
     app.state.doc_checker = state
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _validation_handler)
@@ -394,13 +465,17 @@ def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[
         if not state.ready:
             if state.load_error:
                 raise _Refused(503, "not_ready", "the pipeline failed to load; see the service log")
-            raise _Refused(503, "not_ready", "the pipeline is still loading; retry shortly (GET /readyz)")
+            raise _Refused(
+                503, "not_ready", "the pipeline is still loading; retry shortly (GET /readyz)"
+            )
         return state.checker
 
     def _too_long(text: str) -> Optional[str]:
         if len(text) > settings.max_note_chars:
-            return (f"the note has {len(text):,} characters; the limit is {settings.max_note_chars:,} "
-                    f"({ENV_MAX_NOTE})")
+            return (
+                f"the note has {len(text):,} characters; the limit is {settings.max_note_chars:,} "
+                f"({ENV_MAX_NOTE})"
+            )
         return None
 
     async def _run(fn, *args):
@@ -414,8 +489,13 @@ def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[
         if problem:
             raise _Refused(413, "note_too_long", problem)
         try:
-            return checker.check(note.text, note_id=note.note_id, meta=note.meta, codes=note.codes,
-                                 keep_text=keep_text)
+            return checker.check(
+                note.text,
+                note_id=note.note_id,
+                meta=note.meta,
+                codes=note.codes,
+                keep_text=keep_text,
+            )
         except InputError as exc:
             raise _Refused(422, exc.code, exc.message) from None
 
@@ -431,36 +511,64 @@ def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[
     @app.get("/readyz", tags=["health"], summary="the pipeline is loaded (200) or not (503)")
     async def readyz():
         if state.ready:
-            return {"status": "ready", "ruleset_version": state.checker.ruleset_version,
-                    "profile": state.checker.profile.name}
+            return {
+                "status": "ready",
+                "ruleset_version": state.checker.ruleset_version,
+                "profile": state.checker.profile.name,
+            }
         if state.load_error:
-            return error_response(503, "load_failed", "the pipeline failed to load; see the service log")
-        return error_response(503, "not_ready", "the pipeline is still loading", headers={"Retry-After": "2"})
+            return error_response(
+                503, "load_failed", "the pipeline failed to load; see the service log"
+            )
+        return error_response(
+            503, "not_ready", "the pipeline is still loading", headers={"Retry-After": "2"}
+        )
 
     @app.get("/v1/ruleset", tags=["check"], summary="ruleset version, profile, elements")
     async def ruleset():
         checker = _checker_or_refuse()
         prof = checker.profile
-        return {"ruleset_version": checker.ruleset_version, "profile": prof.name,
-                "elements": {name: {"required": p.required, "weight": p.weight}
-                             for name, p in prof.elements.items()},
-                "limits": {"max_body_bytes": settings.max_body_bytes, "max_batch": settings.max_batch,
-                           "max_note_chars": settings.max_note_chars}}
+        return {
+            "ruleset_version": checker.ruleset_version,
+            "profile": prof.name,
+            "elements": {
+                name: {"required": p.required, "weight": p.weight}
+                for name, p in prof.elements.items()
+            },
+            "limits": {
+                "max_body_bytes": settings.max_body_bytes,
+                "max_batch": settings.max_batch,
+                "max_note_chars": settings.max_note_chars,
+            },
+        }
 
-    @app.post("/v1/check", tags=["check"], summary="check one note",
-              responses={413: {"description": "body or note too large"},
-                         422: {"description": "invalid request, or a note the checker refuses (empty, binary)"}})
+    @app.post(
+        "/v1/check",
+        tags=["check"],
+        summary="check one note",
+        responses={
+            413: {"description": "body or note too large"},
+            422: {"description": "invalid request, or a note the checker refuses (empty, binary)"},
+        },
+    )
     async def check(note: NoteIn):
         result = await _run(_check_one, note)
         return JSONResponse(result.to_dict(), headers=NO_STORE)
 
-    @app.post("/v1/check/batch", tags=["check"], summary="check up to DOC_CHECKER_MAX_BATCH notes",
-              responses={413: {"description": "body too large, or more notes than the batch limit"}})
+    @app.post(
+        "/v1/check/batch",
+        tags=["check"],
+        summary="check up to DOC_CHECKER_MAX_BATCH notes",
+        responses={413: {"description": "body too large, or more notes than the batch limit"}},
+    )
     async def check_batch(batch: BatchIn):
         if len(batch.notes) > settings.max_batch:
-            raise _Refused(413, "batch_too_large",
-                           f"the batch has {len(batch.notes)} notes; the limit is {settings.max_batch} "
-                           f"({ENV_MAX_BATCH}); split it into several requests")
+            raise _Refused(
+                413,
+                "batch_too_large",
+                f"the batch has {len(batch.notes)} notes; the limit is {settings.max_batch} "
+                f"({ENV_MAX_BATCH}); split it into several requests",
+            )
 
         def work():
             checker = _checker_or_refuse()
@@ -468,29 +576,43 @@ def create_app(checker=None, *, profile=None, patterns=None, settings: Optional[
             for note in batch.notes:
                 problem = _too_long(note.text)
                 text: Any = InputError("note_too_long", problem) if problem else note.text
-                items.append({"note_id": note.note_id, "text": text, "meta": note.meta, "codes": note.codes})
+                items.append(
+                    {"note_id": note.note_id, "text": text, "meta": note.meta, "codes": note.codes}
+                )
             return [outcome.to_dict() for outcome in checker.check_many(items, batch_size=16)]
 
         return JSONResponse({"results": await _run(work)}, headers=NO_STORE)
 
-    @app.post("/v1/report", tags=["check"], response_class=HTMLResponse,
-              summary="check one note and return its HTML review report (what the / page shows)")
+    @app.post(
+        "/v1/report",
+        tags=["check"],
+        response_class=HTMLResponse,
+        summary="check one note and return its HTML review report (what the / page shows)",
+    )
     async def report(note: NoteIn):
         result = await _run(_check_one, note, True)
         page = await _run(_render_report, result, note.text)
-        headers = {**NO_STORE, "X-Content-Type-Options": "nosniff",
-                   "X-Doc-Checker-Verdict": result.verdict,
-                   "X-Doc-Checker-Score": f"{result.score:g}",
-                   "X-Doc-Checker-Suggested-Code": result.suggested_code or "none",
-                   "X-Doc-Checker-Missing": ",".join(result.missing) or "none"}
+        headers = {
+            **NO_STORE,
+            "X-Content-Type-Options": "nosniff",
+            "X-Doc-Checker-Verdict": result.verdict,
+            "X-Doc-Checker-Score": f"{result.score:g}",
+            "X-Doc-Checker-Suggested-Code": result.suggested_code or "none",
+            "X-Doc-Checker-Missing": ",".join(result.missing) or "none",
+        }
         return HTMLResponse(page, headers=headers)
 
     @app.get("/", include_in_schema=False)
     async def index():
-        return HTMLResponse(_PAGE, headers={"Content-Security-Policy": _page_csp(),
-                                            "X-Content-Type-Options": "nosniff",
-                                            "Referrer-Policy": "no-referrer",
-                                            "X-Frame-Options": "DENY"})
+        return HTMLResponse(
+            _PAGE,
+            headers={
+                "Content-Security-Policy": _page_csp(),
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+                "X-Frame-Options": "DENY",
+            },
+        )
 
     return app
 
@@ -525,15 +647,21 @@ def _sha256(text: str) -> str:
     import base64
     import hashlib
 
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+    return (
+        "'sha256-"
+        + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+        + "'"
+    )
 
 
 def _page_csp() -> str:
     # style-src 'unsafe-inline' (not a hash): the report in the srcdoc iframe inherits this policy
     # and its stylesheet differs per report; the report's own meta CSP still pins it by hash.
-    return (f"default-src 'none'; script-src {_sha256(_PAGE_SCRIPT)} {_report_script_hash()}; "
-            "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-src 'self' about:; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return (
+        f"default-src 'none'; script-src {_sha256(_PAGE_SCRIPT)} {_report_script_hash()}; "
+        "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-src 'self' about:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -676,11 +804,13 @@ the missing elements and draft physician queries. Nothing leaves this service.</
 # Running it
 # ---------------------------------------------------------------------------------------------
 
+
 def app_from_env() -> FastAPI:
     """The app factory uvicorn's workers call (``--workers N``): settings, profile and patterns
     come from the environment (run_server sets DOC_CHECKER_PROFILE / DOC_CHECKER_PATTERNS)."""
-    return create_app(profile=os.environ.get(ENV_PROFILE) or None,
-                      patterns=os.environ.get(ENV_PATTERNS) or None)
+    return create_app(
+        profile=os.environ.get(ENV_PROFILE) or None, patterns=os.environ.get(ENV_PATTERNS) or None
+    )
 
 
 def log_config() -> Dict[str, Any]:
@@ -689,8 +819,11 @@ def log_config() -> Dict[str, Any]:
 
     cfg = json.loads(json.dumps(LOGGING_CONFIG))
     cfg["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
-    cfg["handlers"]["plain"] = {"class": "logging.StreamHandler", "formatter": "plain",
-                                "stream": "ext://sys.stderr"}
+    cfg["handlers"]["plain"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "plain",
+        "stream": "ext://sys.stderr",
+    }
     cfg["loggers"]["doc_checker"] = {"handlers": ["plain"], "level": "INFO", "propagate": False}
     cfg["loggers"]["uvicorn.access"] = {"handlers": [], "level": "WARNING", "propagate": False}
     return cfg
@@ -699,12 +832,12 @@ def log_config() -> Dict[str, Any]:
 def run_server(args) -> int:
     """``doc-checker serve``: validate settings and rule files up front (exit 2 on a bad one),
     then run uvicorn with N workers, each building its pipeline once."""
+    from pathlib import Path
+
     import uvicorn
 
     from ..errors import DocCheckerError
-    from ..rules import load_profile
-    from ..rules import load_ruleset
-    from pathlib import Path
+    from ..rules import load_profile, load_ruleset
 
     try:
         settings = Settings.from_env()
@@ -716,11 +849,20 @@ def run_server(args) -> int:
     load_profile(profile, Path(patterns) if patterns else None)
     workers = max(1, int(getattr(args, "workers", 1) or 1))
     host, port = args.host, int(args.port)
-    print(f"doc-checker: serving on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
-          f"({workers} worker{'s' if workers > 1 else ''}; auth {'on' if settings.token else 'off'})",
-          file=sys.stderr, flush=True)
-    common = dict(host=host, port=port, log_config=log_config(), access_log=False, server_header=False,
-                  timeout_graceful_shutdown=10)
+    print(
+        f"doc-checker: serving on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
+        f"({workers} worker{'s' if workers > 1 else ''}; auth {'on' if settings.token else 'off'})",
+        file=sys.stderr,
+        flush=True,
+    )
+    common = dict(
+        host=host,
+        port=port,
+        log_config=log_config(),
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
     if workers > 1:
         if profile:
             os.environ[ENV_PROFILE] = str(Path(profile).resolve())
