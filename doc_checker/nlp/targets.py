@@ -18,6 +18,9 @@ from ._spangroups import Bounds, set_group
 from .matcher import FastMatcher, longest_first
 
 TARGET_GROUP = "dc_targets"
+# (start token, end token) of a site mention -> index into ruleset.anatomy (plain data on the Doc)
+ANATOMY_KEY = "dc_anatomy"
+NOT_A_TARGET = "SITE_NOT_TARGET"
 CUE_GROUP = "dc_cues"
 CUE_LAYERS = frozenset({"cue"})
 
@@ -59,11 +62,19 @@ def lexicon_variants(
                         "literal": new,
                         "category": rule["category"],
                         "pattern": pattern,
-                        "metadata": {"abbreviation_of": literal},
+                        "metadata": {
+                            "abbreviation_of": literal,
+                            **_anatomy_id(rule),
+                        },
                     }
                 )
         out[layer] = rules + added
     return out
+
+
+def _anatomy_id(rule: dict) -> dict:
+    meta = rule.get("metadata") or {}
+    return {"anatomy_id": meta["anatomy_id"]} if "anatomy_id" in meta else {}
 
 
 class TargetLayers:
@@ -76,12 +87,16 @@ class TargetLayers:
         self.matcher = FastMatcher(nlp)
         self.labels: List[str] = []
         self.layer_of: List[str] = []
+        self.anatomy_of: Dict[int, int] = {}  # rule key -> index into ruleset.anatomy
         layers = lexicon_variants(ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer)
         for layer, rules in layers.items():
             for r in rules:
                 key = len(self.labels)
                 self.labels.append(r["category"])
                 self.layer_of.append(layer)
+                anatomy_id = (r.get("metadata") or {}).get("anatomy_id")
+                if anatomy_id is not None:
+                    self.anatomy_of[key] = anatomy_id
                 pattern = r.get("pattern")
                 if isinstance(pattern, list):
                     self.matcher.add_pattern(key, pattern, where=f"{layer} rule {r['literal']!r}")
@@ -97,9 +112,17 @@ class TargetLayers:
         targets: Bounds = []
         cues: Bounds = []
         labels = self.labels
+        anatomy: Dict[Tuple[int, int], int] = {}
         for layer, matches in by_layer.items():
             sink = cues if layer in CUE_LAYERS else targets
-            sink.extend([(start, end, labels[key]) for key, start, end in longest_first(matches)])
+            for key, start, end in longest_first(matches):
+                label = labels[key]
+                if label == NOT_A_TARGET:  # 'spinal needle', 'T1-weighted': blocks, names nothing
+                    continue
+                sink.append((start, end, label))
+                if key in self.anatomy_of:
+                    anatomy[(start, end)] = self.anatomy_of[key]
+        doc.user_data[ANATOMY_KEY] = anatomy
         set_group(doc, TARGET_GROUP, targets)
         set_group(doc, CUE_GROUP, cues)
         return doc

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import RulesError
 from ..result import ELEMENTS
+from .anatomy import AnatomyEntry, anatomy_from_dict
 
 _TARGET_KEYS = {"literal", "category", "pattern", "attributes", "metadata", "comment"}
 _CONTEXT_KEYS = {
@@ -73,6 +74,8 @@ class Ruleset:
     sources: Dict[str, str] = field(default_factory=dict)
     # where a header can begin: at the note start and right after a match (faster than header_start)
     header_after: Optional["re.Pattern[str]"] = None
+    # the anatomy model: what each site rule names (its rules lead the "site" target layer)
+    anatomy: List[AnatomyEntry] = field(default_factory=list)
 
 
 def read_json(path: Path) -> Any:
@@ -292,6 +295,14 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         raise RulesError(f"{root / 'ruleset.json'}: needs a 'version' string")
     sections, effects, header_start, header_after = _load_sections(root)
     elements, blank, findings = _load_elements(root)
+    target_layers = _load_targets(root)
+    anatomy: List[AnatomyEntry] = []
+    if (root / "anatomy.json").exists():
+        model = anatomy_from_dict(read_json(root / "anatomy.json"), root / "anatomy.json")
+        anatomy = model.entries
+        for i, rule in enumerate(model.rules):
+            _check_rule(root / "anatomy.json", i, rule, _TARGET_KEYS)
+        target_layers["site"] = model.rules + target_layers.get("site", [])
     return Ruleset(
         version=version,
         directory=root,
@@ -299,10 +310,11 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         section_effects=effects,
         header_start=header_start,
         header_after=header_after,
-        target_layers=_load_targets(root),
+        target_layers=target_layers,
         context_rules=_load_context(root),
         abbreviations=_load_abbreviations(root),
         elements=elements,
         template_blank=blank,
         findings=findings,
+        anatomy=anatomy,
     )
