@@ -22,12 +22,12 @@ from ..nlp._layout import layout_of, note_text
 from ..nlp._spangroups import group_bounds
 from ..nlp.context import MODIFIERS_KEY, target_key
 from ..nlp.sections import SECTION_GROUP
-from ..nlp.targets import CUE_GROUP, TARGET_GROUP
+from ..nlp.targets import ANATOMY_KEY, CUE_GROUP, TARGET_GROUP
 from ..result import ELEMENTS, ElementResult, Evidence, IgnoredMention
 from ..rules import Ruleset
+from .frames import AMBIGUOUS, SITE_LABELS, SPINAL, FrameSet, build_frames
+from .mentions import Mention
 
-SPINAL, NONSPINAL, GENERIC = "SITE_SPINAL", "SITE_NONSPINAL", "SITE_GENERIC"
-SITE_LABELS = frozenset({SPINAL, NONSPINAL, GENERIC})
 EVIDENCE_MAX_CHARS = 300
 MAX_LISTED = (
     50  # evidence passages / ignored mentions listed per element (a huge note lists its first 50)
@@ -47,6 +47,7 @@ REASON_ORDER = (
     "no_target",
     "no_confirmation",
     "spinal_site",
+    "ambiguous_site",
     "empty_header",
 )
 _MODIFIER_REASON = {
@@ -68,51 +69,6 @@ _WORD_RE = re.compile(r"[A-Za-z]{3,}")
 _NO_MODIFIERS: FrozenSet[str] = frozenset()
 
 
-class Mention:
-    """One target mention, as the element logic reads it. (A plain class, not a dataclass: a
-    note has about a hundred mentions, and this __init__ is compiled with the module.)"""
-
-    __slots__ = (
-        "label",
-        "start",
-        "end",
-        "sent",
-        "line",
-        "section",
-        "effect",
-        "modifiers",
-        "template_blank",
-        "reason",
-    )
-
-    def __init__(
-        self,
-        label: str,
-        start: int,
-        end: int,
-        sent: int,
-        line: int,
-        section: Optional[str],
-        effect: Optional[str],
-        modifiers: FrozenSet[str],
-        template_blank: bool = False,
-        reason: Optional[str] = None,
-    ) -> None:
-        self.label = label
-        self.start = start  # char offsets into the note
-        self.end = end
-        self.sent = sent  # sentence index
-        self.line = line
-        self.section = section
-        self.effect = effect
-        self.modifiers = modifiers
-        self.template_blank = template_blank
-        self.reason = reason  # why it does not document this procedure (None: it counts)
-
-    def __repr__(self) -> str:
-        return f"Mention({self.label}, {self.start}:{self.end}, reason={self.reason})"
-
-
 @dataclass
 class NoteAnalysis:
     """Element results plus the facts coding needs (affirmed mentions by label)."""
@@ -127,6 +83,7 @@ class NoteAnalysis:
     ct_mr_arthrogram: bool = (
         False  # the injection prepares a CT or MR arthrogram (claim-edit exception)
     )
+    frames: Optional[FrameSet] = None  # the procedures performed, and the region they decide
 
 
 class _Note:
@@ -175,6 +132,10 @@ class _Note:
         self.mentions = [
             self._mention(*sp, sent, line) for sp, sent, line in zip(spans, sents, lines)
         ]
+        anatomy = doc.user_data.get(ANATOMY_KEY) or {}
+        self.anatomy_of: Dict[Tuple[int, int], int] = {
+            (tok_start[s], tok_end[e - 1]): i for (s, e), i in anatomy.items()
+        }
         cue_starts = [tok_start[s] for s, _, _ in group_bounds(doc, CUE_GROUP)]
         self.cue_sents: Set[int] = set(_index_at(self._sent_starts, cue_starts))
 
@@ -228,6 +189,18 @@ class _Note:
         )
         m.reason = _reason(m)
         return m
+
+    def field_neighbours(self, m: Mention) -> List[int]:
+        """Template field lines next to a needle field ('Needle: 22 g' beside 'Site: left hip
+        joint'): their sites belong to it."""
+        if m.label != "NEEDLE" or not self.layout.lines[m.line].is_field_line:
+            return []
+        lines = self.layout.lines
+        return [
+            i
+            for i in range(max(0, m.line - 2), min(len(lines), m.line + 3))
+            if lines[i].is_field_line
+        ]
 
     # evidence ---------------------------------------------------------------------------
     def evidence(self, m: Mention) -> Evidence:
@@ -421,27 +394,6 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         note, required["needle_placement"], paired_needles, needle_ignored
     )
 
-    # non-spinal site: where the needle went ------------------------------------------------
-    spinal_mentions = [s for s in sites if s.label == SPINAL]
-    if any(s.label == SPINAL for s in needle_sites):
-        site_class: Optional[str] = "spinal"
-    elif any(s.label == NONSPINAL for s in needle_sites):
-        site_class = "nonspinal"
-    elif spinal_mentions:
-        site_class = "spinal"
-    elif needle_sites:
-        site_class = "nonspinal"
-    else:
-        site_class = None
-    if site_class == "nonspinal" and paired_needles:
-        counted = [s for s in needle_sites if s.label != SPINAL]
-        results["non_spinal_site"] = _result(
-            note, required["non_spinal_site"], counted, [], span_only=True
-        )
-    else:
-        ign = [(s, "spinal_site") for s in (spinal_mentions if site_class == "spinal" else [])]
-        results["non_spinal_site"] = _result(note, required["non_spinal_site"], [], ign)
-
     # contrast confirmation: contrast injected now, confirming the position -----------------
     ct_counted, ct_ignored = [], []
     for m in mentions:
@@ -505,6 +457,40 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     im_counted, im_ignored = _split(mentions, frozenset({"IMAGES_RECORDED"}))
     results["images_recorded"] = _result(note, required["images_recorded"], im_counted, im_ignored)
 
+    # procedure frames and the non-spinal site: where the needle went ----------------------
+    affirmed_labels = {m.label for m in mentions if m.reason is None}
+    modality_status = {
+        "FLUORO": results["fluoroscopic_guidance"].status,
+        **{
+            lab: "present"
+            for lab in ("CT_GUIDANCE", "US_GUIDANCE", "MR_GUIDANCE")
+            if lab in affirmed_labels
+        },
+    }
+    frameset = build_frames(
+        mentions,
+        note.text,
+        ruleset,
+        note.anatomy_of,
+        note.span_evidence,
+        note.evidence,
+        note.field_neighbours,
+        modality_status,
+        results["contrast_confirmation"].status,
+    )
+    if frameset.region in ("non_spinal", "unknown"):
+        counted = [m for m in frameset.site_mentions if m.label != SPINAL]
+        results["non_spinal_site"] = _result(
+            note, required["non_spinal_site"], counted, [], span_only=True
+        )
+    else:
+        ign = [(m, "spinal_site") for m in frameset.site_mentions if m.label == SPINAL]
+        ign += [(m, "ambiguous_site") for m in frameset.site_mentions if m.label == AMBIGUOUS]
+        results["non_spinal_site"] = _result(note, required["non_spinal_site"], [], ign)
+    site_class = {"spinal": "spinal", "non_spinal": "nonspinal", "unknown": "nonspinal"}.get(
+        frameset.region or ""
+    )
+
     # facts for coding -----------------------------------------------------------------------
     affirmed: Dict[str, List[Mention]] = {}
     for m in mentions:
@@ -528,9 +514,10 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         ordered,
         affirmed,
         site_class,
-        spinal_mentions,
+        frameset.spinal_mentions,
         fluoro_used,
         note.evidence,
         note.span_evidence,
         ct_mr_arthrogram=arthrogram,
+        frames=frameset,
     )

@@ -76,6 +76,8 @@ class Ruleset:
     header_after: Optional["re.Pattern[str]"] = None
     # the anatomy model: what each site rule names (its rules lead the "site" target layer)
     anatomy: List[AnatomyEntry] = field(default_factory=list)
+    # procedure frames: action names, generic target words that refer back, laterality words
+    frames: Optional["FramesConfig"] = None
 
 
 def read_json(path: Path) -> Any:
@@ -284,6 +286,45 @@ def _load_elements(
     return elements, blank, findings
 
 
+@dataclass(frozen=True)
+class FramesConfig:
+    """``frames.json``, compiled: action -> regex; generic word -> kind; side -> regex."""
+
+    actions: Tuple[Tuple[str, "re.Pattern[str]"], ...]
+    anaphora: Dict[str, str]
+    laterality: Tuple[Tuple[str, "re.Pattern[str]"], ...]
+
+
+def _load_frames(directory: Path) -> Optional[FramesConfig]:
+    path = directory / "frames.json"
+    if not path.exists():
+        return None
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise RulesError(f"{path}: expected an object with 'actions', 'anaphora', 'laterality'")
+
+    def regexes(key: str) -> Tuple[Tuple[str, "re.Pattern[str]"], ...]:
+        items = data.get(key, {})
+        if not isinstance(items, dict):
+            raise RulesError(f"{path}: '{key}' must be an object of name -> regex")
+        out = []
+        for name, rx in items.items():
+            try:
+                out.append((name, re.compile(rx, re.IGNORECASE)))
+            except (re.error, TypeError) as exc:
+                raise RulesError(f"{path}: {key}.{name}: invalid regex: {exc}") from None
+        return tuple(out)
+
+    anaphora: Dict[str, str] = {}
+    for kind, words in (data.get("anaphora") or {}).items():
+        if kind == "comment":
+            continue
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise RulesError(f"{path}: anaphora.{kind}: must be a list of words")
+        anaphora.update({w.lower(): kind for w in words})
+    return FramesConfig(regexes("actions"), anaphora, regexes("laterality"))
+
+
 def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Ruleset:
     """Read and validate every rule file of ``directory`` (default: the shipped patterns)."""
     root = Path(directory) if directory is not None else default_patterns_dir()
@@ -317,4 +358,5 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         template_blank=blank,
         findings=findings,
         anatomy=anatomy,
+        frames=_load_frames(root),
     )
