@@ -172,14 +172,20 @@ def build_frames(
         region = _LABEL_REGION.get(m.label, "unknown")
         return words.lower(), None, region, f"site rule: {m.label.lower()}"
 
-    named = [s for s in in_position if s.label != GENERIC]
+    named = [
+        s
+        for s in in_position
+        if s.label != GENERIC
+        and not (s.label == AMBIGUOUS and _generic_kind(text[s.start : s.end], ruleset))
+    ]
     frames: List[Frame] = []
     by_key: Dict[Tuple[str, Optional[str]], Frame] = {}
     decided: List[Mention] = []
     for s in in_position:
         words = text[s.start : s.end]
-        if s.label == GENERIC:
-            kind = _generic_kind(words, ruleset)
+        kind = _generic_kind(words, ruleset)
+        # a generic word ('the joint'), or an ambiguous one that is also generic ('this level')
+        if s.label == GENERIC or (s.label == AMBIGUOUS and kind is not None):
             # the nearest named site before it (the title, the 'Procedure:' line) of that kind
             ref = None
             for cand in named:
@@ -187,10 +193,13 @@ def build_frames(
                     break
                 if kind is None or site_of(cand)[1] in (kind, None) or kind == "lesion":
                     ref = cand
-            if ref is not None:
+            if ref is not None and ref is not s:
                 normalized, k, region, why = site_of(ref)
                 why = f"'{words}' refers to '{text[ref.start : ref.end]}': {why}"
                 site_mention = ref
+            elif s.label == AMBIGUOUS:
+                normalized, k, region, why = site_of(s)
+                site_mention = s
             else:
                 normalized, k, region, why = words.lower(), kind, "unknown", "generic target"
                 site_mention = s

@@ -48,12 +48,17 @@ _SECTION_EFFECTS = {"indication", "historical", "hypothetical", "family", "aller
 
 
 def default_patterns_dir() -> Path:
-    """The patterns shipped inside the package (the top-level ``patterns/`` at build time).
-    In a source checkout that was never installed, the checkout's ``patterns/`` folder."""
+    """The patterns shipped with the package: ``doc_checker/patterns`` in an installed wheel (the
+    top-level ``patterns/`` mapped in at build time); in a source checkout (editable install),
+    the checkout's own ``patterns/`` beside the package, so a checkout never reads another's."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "patterns", package.parent / "patterns"):
+        if (candidate / "ruleset.json").is_file():
+            return candidate
     try:
         return Path(str(resources.files("doc_checker.patterns")))
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "patterns"
+        return package.parent / "patterns"
 
 
 @dataclass
