@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -25,6 +25,7 @@ from ..nlp.sections import SECTION_GROUP
 from ..nlp.targets import ANATOMY_KEY, CUE_GROUP, TARGET_GROUP
 from ..result import ELEMENTS, ElementResult, Evidence, IgnoredMention
 from ..rules import Ruleset
+from .corrections import find_corrections
 from .frames import AMBIGUOUS, SITE_LABELS, SPINAL, FrameSet, build_frames
 from .mentions import Mention
 
@@ -44,6 +45,8 @@ REASON_ORDER = (
     "indication_section",
     "excluded_section",
     "other_purpose",
+    "corrected",
+    "template_default",
     "no_target",
     "no_confirmation",
     "spinal_site",
@@ -84,6 +87,7 @@ class NoteAnalysis:
         False  # the injection prepares a CT or MR arthrogram (claim-edit exception)
     )
     frames: Optional[FrameSet] = None  # the procedures performed, and the region they decide
+    review: List[str] = field(default_factory=list)  # why a person should look (weak evidence)
 
 
 class _Note:
@@ -354,11 +358,16 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
 
     # fluoroscopic guidance: affirmed fluoroscopy that guided the needle --------------------
     needle_sents = {m.sent for m in mentions if m.label == "NEEDLE" and m.reason is None}
+    corrections = find_corrections(
+        mentions, needle_sents, lambda i: note.layout.lines[i].is_field_line
+    )
     fl_counted, fl_ignored = [], []
     for m in mentions:
         if m.label != "FLUORO":
             continue
-        r = m.reason
+        r = m.reason or corrections.reason(m)
+        if r == "corrected" and m.sent not in needle_sents:
+            r = "other_purpose"  # used later (the contrast image), not to guide the needle
         if r is None and "OTHER_PURPOSE" in m.modifiers and m.sent not in needle_sents:
             r = "other_purpose"
         (fl_ignored.append((m, r)) if r else fl_counted.append(m))
@@ -399,7 +408,7 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     for m in mentions:
         if m.label != "CONTRAST":
             continue
-        r = m.reason
+        r = m.reason or corrections.reason(m)
         if r is None:
             line = note.layout.lines[m.line]
             field = line.field
@@ -520,4 +529,5 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         note.span_evidence,
         ct_mr_arthrogram=arthrogram,
         frames=frameset,
+        review=corrections.review + frameset.review,
     )

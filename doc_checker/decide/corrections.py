@@ -1,0 +1,95 @@
+"""Later statements that override earlier ones: corrections and template defaults.
+
+A note is written in layers: a template fills 'Under fluoroscopic guidance ...' or 'Guidance:
+Fluoroscopy' by default, the operator then dictates what happened, and an addendum may correct
+either. A coder reads the last word on each fact, so:
+
+- a statement in an **addendum** that fluoroscopy was not used, or that another modality guided
+  the needle, overrides every earlier affirmed fluoroscopy mention; one that no contrast was
+  injected overrides earlier contrast mentions;
+- a **needle sentence** saying the needle went in without fluoroscopy overrides earlier
+  fluoroscopy statements (fluoroscopy used later in the note, e.g. for the contrast image, still
+  shows fluoroscopy was used, not that it guided the needle);
+- a fluoroscopy default in a **template field** ('Guidance: Fluoroscopy', '[x] Fluoroscopy')
+  loses to a needle sentence in the body that names another modality.
+
+Each overridden mention is ignored with its reason, and the note is flagged for review.
+No spaCy here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Sequence, Set
+
+from .mentions import Mention
+
+ADDENDUM = "addendum"
+OTHER_MODALITIES = frozenset({"US_GUIDANCE", "CT_GUIDANCE", "MR_GUIDANCE"})
+
+
+@dataclass
+class Corrections:
+    """Mentions a later statement overrides (by identity), and why the note needs review."""
+
+    reasons: Dict[int, str] = field(default_factory=dict)  # id(mention) -> reason
+    review: List[str] = field(default_factory=list)
+
+    def reason(self, m: Mention) -> str | None:
+        return self.reasons.get(id(m))
+
+
+def find_corrections(
+    mentions: Sequence[Mention],
+    needle_sents: Set[int],
+    is_field_line: Callable[[int], bool],
+) -> Corrections:
+    out = Corrections()
+    fluoro = [m for m in mentions if m.label == "FLUORO"]
+    affirmed_fluoro = [m for m in fluoro if m.reason is None]
+    if affirmed_fluoro:
+        points = [  # where the note says fluoroscopy did not guide the needle
+            m
+            for m in fluoro
+            if m.reason == "negated" and (m.section == ADDENDUM or m.sent in needle_sents)
+        ]
+        points += [
+            m
+            for m in mentions
+            if m.label in OTHER_MODALITIES and m.reason is None and m.section == ADDENDUM
+        ]
+        if points:
+            last = max(p.start for p in points)
+            point_sents = {p.sent for p in points}
+            for m in affirmed_fluoro:
+                if m.start < last and m.sent not in point_sents:
+                    out.reasons[id(m)] = "corrected"
+            if out.reasons:
+                from_addendum = any(p.section == ADDENDUM for p in points)
+                out.review.append("addendum_correction" if from_addendum else "conflicting_guidance")
+        else:
+            body_other = [
+                m
+                for m in mentions
+                if m.label in OTHER_MODALITIES
+                and m.reason is None
+                and m.sent in needle_sents
+                and not is_field_line(m.line)
+            ]
+            defaults = [m for m in affirmed_fluoro if is_field_line(m.line)]
+            if body_other and len(defaults) == len(affirmed_fluoro):
+                for m in defaults:
+                    out.reasons[id(m)] = "template_default"
+                out.review.append("template_default")
+    contrast = [m for m in mentions if m.label == "CONTRAST"]
+    negated_later = [m for m in contrast if m.reason == "negated" and m.section == ADDENDUM]
+    if negated_later:
+        last = max(m.start for m in negated_later)
+        hit = False
+        for m in contrast:
+            if m.reason is None and m.start < last and m.section != ADDENDUM:
+                out.reasons[id(m)] = "corrected"
+                hit = True
+        if hit and "addendum_correction" not in out.review:
+            out.review.append("addendum_correction")
+    return out
