@@ -29,7 +29,7 @@ from .nlp._layout import TEXT_KEY
 from .nlp._tokenizer_cache import ChunkCachePrimer
 from .nlp.pipeline import build_nlp
 from .nlp.tokenizer import make_doc
-from .result import CheckResult, ErrorRecord, Finding, Outcome
+from .result import CheckResult, ErrorRecord, Finding, Outcome, Review
 from .rules import Profile, Ruleset, default_patterns_dir, load_profile, load_ruleset
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,8 @@ class Checker:
             meta=dict(meta or {}),
             billed_codes=billed,
             claim_findings=claims,
+            procedures=[f.to_dict() for f in analysis.frames.frames] if analysis.frames else [],
+            review=Review(bool(analysis.review), list(dict.fromkeys(analysis.review))),
             text=doc.user_data.get(TEXT_KEY) if keep_text else None,
         )
 

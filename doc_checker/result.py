@@ -98,6 +98,18 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class Review:
+    """Whether a person should look at this note before trusting the verdict, and why: the
+    checker's own evidence is weak or conflicts (reason codes in the README)."""
+
+    needed: bool = False
+    reasons: List[str] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"needed": self.needed, "reasons": list(self.reasons)}
+
+
 @dataclass
 class CheckResult:
     note_id: Optional[str]
@@ -112,6 +124,9 @@ class CheckResult:
     meta: Dict[str, Any] = field(default_factory=dict)
     billed_codes: Optional[List[str]] = None  # the claim's codes when known (None: not given)
     claim_findings: List[Finding] = field(default_factory=list)
+    # the procedures performed (decide.frames.Frame.to_dict()), and whether a person should look
+    procedures: List[Dict[str, Any]] = field(default_factory=list)
+    review: Review = field(default_factory=Review)
     # the note itself, kept only when a caller asks (an HTML report); never in to_dict()
     text: Optional[str] = field(default=None, repr=False, compare=False)
 
@@ -134,6 +149,8 @@ class CheckResult:
             "queries": list(self.queries),
             "billed_codes": self.billed_codes,
             "claim_findings": [f.to_dict() for f in self.claim_findings],
+            "procedures": [dict(p) for p in self.procedures],
+            "review": self.review.to_dict(),
             "ruleset_version": self.ruleset_version,
             "profile": self.profile,
         }

@@ -66,7 +66,9 @@ def find_corrections(
                     out.reasons[id(m)] = "corrected"
             if out.reasons:
                 from_addendum = any(p.section == ADDENDUM for p in points)
-                out.review.append("addendum_correction" if from_addendum else "conflicting_guidance")
+                out.review.append(
+                    "addendum_correction" if from_addendum else "conflicting_guidance"
+                )
         else:
             body_other = [
                 m

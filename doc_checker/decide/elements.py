@@ -350,6 +350,42 @@ def _split(
     return counted, ignored
 
 
+KEY_TERM_LABELS = frozenset({"FLUORO", "CONTRAST", "NEEDLE", "PROCEDURE"})
+OTHER_GUIDANCE = frozenset({"US_GUIDANCE", "CT_GUIDANCE", "MR_GUIDANCE"})
+OCR_NOISE_JOINS = 3  # words rejoined across OCR line breaks before a note reads as noisy
+
+
+def _weak_evidence(
+    note: "_Note", mentions: List[Mention], results: Dict[str, ElementResult]
+) -> List[str]:
+    """Review reasons the element evidence itself gives: a key term read only by the fuzzy
+    fallback, fluoroscopy documented only in template fields, two modalities for the needle,
+    heavy OCR debris."""
+    reasons: List[str] = []
+    text = note.text
+    spelling = note.ruleset.spelling
+    counted = [m for m in mentions if m.reason is None]
+    if spelling is not None and any(
+        spelling.is_fuzzy(w.lower())
+        for m in counted
+        if m.label in KEY_TERM_LABELS
+        for w in text[m.start : m.end].split()
+    ):
+        reasons.append("respelled_key_term")
+    guidance = results["fluoroscopic_guidance"]
+    fluoro = [m for m in counted if m.label == "FLUORO"]
+    if guidance.present and fluoro and all(note.layout.lines[m.line].is_field_line for m in fluoro):
+        reasons.append("guidance_template_only")
+    needle_sents = {m.sent for m in counted if m.label == "NEEDLE"}
+    if guidance.present and any(
+        m.label in OTHER_GUIDANCE and m.sent in needle_sents for m in counted
+    ):
+        reasons.append("conflicting_modalities")
+    if text.count("-\n") >= OCR_NOISE_JOINS:
+        reasons.append("ocr_noise")
+    return reasons
+
+
 def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalysis:
     """Decide every element for one processed note."""
     note = _Note(doc, ruleset)
@@ -519,6 +555,7 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         m.label == "CT_MR_ARTHROGRAM" and m.reason not in ("negated", "historical", "family")
         for m in mentions
     )
+    review = corrections.review + frameset.review + _weak_evidence(note, mentions, results)
     return NoteAnalysis(
         ordered,
         affirmed,
@@ -529,5 +566,5 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         note.span_evidence,
         ct_mr_arthrogram=arthrogram,
         frames=frameset,
-        review=corrections.review + frameset.review,
+        review=review,
     )

@@ -235,6 +235,8 @@ def build_frames(
         elif frame.site.region in ("ambiguous", "unknown") and region in ("spinal", "non_spinal"):
             # 'R SI jt' in the title, 'SI joint' in the needle sentence: the specific word decides
             frame.site.region, frame.site.why = region, why
+            frame.site.text = text[site_mention.start : site_mention.end]
+            frame.site.evidence, frame.site.mention = span_evidence(site_mention), site_mention
         if frame.action is None and proc is not None:
             frame.action = _action(text[proc.start : proc.end], ruleset)
         if frame.needle is None and needle is not None:

@@ -97,8 +97,27 @@ def _value_test(value: Any) -> Callable[[Any], bool]:
     return lambda v, value=value: v == value
 
 
+class _Respelled:
+    """A lexeme as a rule reads it once respelled: LOWER and NORM are the key term it stands
+    for ('flouroscopy' -> 'fluoroscopy'); every other attribute is the lexeme's own."""
+
+    __slots__ = ("_lex", "lower_", "norm_")
+
+    def __init__(self, lex: Any, term: str) -> None:
+        self._lex = lex
+        self.lower_ = term
+        self.norm_ = term
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lex, name)
+
+
 class PredicateTable:
-    """Lexeme-level predicates, evaluated once per vocabulary entry; one per pipeline."""
+    """Lexeme-level predicates, evaluated once per vocabulary entry; one per pipeline.
+
+    With a :class:`~doc_checker.nlp.spelling.Spelling` set (``set_spelling``), a predicate holds
+    for a lexeme when it holds for the word as written *or* as respelled to its key term; without
+    one (the default), the predicates are exactly spaCy's."""
 
     @classmethod
     def of(cls, nlp: Language) -> "PredicateTable":
@@ -129,6 +148,19 @@ class PredicateTable:
         self._rows_by_doc: "weakref.WeakKeyDictionary[Doc, np.ndarray]" = (
             weakref.WeakKeyDictionary()
         )
+        self.spelling: Any = None  # Spelling, or None: predicates read words as written
+
+    def set_spelling(self, spelling: Any) -> None:
+        """Read every word also as respelled by ``spelling`` (before any document is matched)."""
+        if self._row_of:
+            raise RuntimeError("set the spelling before the first document is matched")
+        self.spelling = spelling
+
+    def _respelled(self, lex: Any) -> Any:
+        if self.spelling is None:
+            return None
+        term = self.spelling.respell(lex.lower_)
+        return _Respelled(lex, term) if term is not None else None
 
     @property
     def n_predicates(self) -> int:
@@ -176,7 +208,9 @@ class PredicateTable:
             for v in accepted:
                 by_value.setdefault(v, []).append(pid)
         for orth, row in self._row_of.items():  # lexemes seen already
-            if self._tests[pid](self.vocab[orth]):
+            lex = self.vocab[orth]
+            alt = self._respelled(lex)
+            if self._tests[pid](lex) or (alt is not None and self._tests[pid](alt)):
                 self._true[row].append(pid)
                 self._set_bits(row, (pid,))
         return pid
@@ -208,6 +242,11 @@ class PredicateTable:
         for attr, by_value in self._index.items():
             true.extend(by_value.get(_LEXEME_ATTRS[attr](lex), ()))
         true.extend(pid for pid in self._general if self._tests[pid](lex))
+        alt = self._respelled(lex)
+        if alt is not None:  # a misspelt key term: the rules also read it as the term
+            for attr, by_value in self._index.items():
+                true.extend(by_value.get(_LEXEME_ATTRS[attr](alt), ()))
+            true.extend(pid for pid in self._general if self._tests[pid](alt))
         row = len(self._true)
         self._true.append(sorted(set(true)))
         self._set_bits(row, self._true[row])

@@ -21,8 +21,14 @@ from ..rules import Ruleset, load_ruleset
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
 from .sections import Sections
+from .spelling import SpellingJoiner
 from .sentences import LineSentenceSplitter
 from .targets import TargetLayers
+
+
+@Language.factory("doc_checker_spelling", assigns=["token.text"])
+def make_spelling_joiner(nlp: Language, name: str) -> SpellingJoiner:
+    return SpellingJoiner(nlp, name)
 
 
 @Language.factory("doc_checker_sentences", assigns=["token.is_sent_start"])
@@ -70,6 +76,8 @@ def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
         max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
     )
     config = {"patterns_dir": str(ruleset.directory)}
+    joiner = nlp.add_pipe("doc_checker_spelling")
+    joiner.set_spelling(nlp, ruleset.spelling)  # before any matcher sees a word
     nlp.add_pipe("doc_checker_sentences")
     nlp.add_pipe("doc_checker_sections", config=config)
     nlp.add_pipe("doc_checker_targets", config=config)

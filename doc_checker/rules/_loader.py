@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..errors import RulesError
 from ..result import ELEMENTS
 from .anatomy import AnatomyEntry, anatomy_from_dict
+from .spelling import Spelling
 
 _TARGET_KEYS = {"literal", "category", "pattern", "attributes", "metadata", "comment"}
 _CONTEXT_KEYS = {
@@ -83,6 +84,8 @@ class Ruleset:
     anatomy: List[AnatomyEntry] = field(default_factory=list)
     # procedure frames: action names, generic target words that refer back, laterality words
     frames: Optional["FramesConfig"] = None
+    # robust key terms (misspellings, fuzzy matches, split words): nlp.spelling.Spelling
+    spelling: Optional[Spelling] = None
 
 
 def read_json(path: Path) -> Any:
@@ -300,6 +303,13 @@ class FramesConfig:
     laterality: Tuple[Tuple[str, "re.Pattern[str]"], ...]
 
 
+def _load_spelling(directory: Path) -> Optional[Spelling]:
+    path = directory / "spelling.json"
+    if not path.exists():
+        return None
+    return Spelling.from_dict(read_json(path), str(path))
+
+
 def _load_frames(directory: Path) -> Optional[FramesConfig]:
     path = directory / "frames.json"
     if not path.exists():
@@ -364,4 +374,5 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         findings=findings,
         anatomy=anatomy,
         frames=_load_frames(root),
+        spelling=_load_spelling(root),
     )
