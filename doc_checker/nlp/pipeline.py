@@ -21,8 +21,8 @@ from ..rules import Ruleset, load_ruleset
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
 from .sections import Sections
-from .spelling import SpellingJoiner
 from .sentences import LineSentenceSplitter
+from .spelling import SpellingJoiner
 from .targets import TargetLayers
 
 
