@@ -64,6 +64,10 @@ class Spelling:
             [t.lower() for t in fuzzy_terms] + [t.lower() for t in variants]
         )
         self.fuzzy_terms = tuple(sorted({t.lower() for t in fuzzy_terms if len(t) >= min_length}))
+        # a misspelling keeps the word's first letter ('flouroscopy'): only those terms are tried
+        self._by_initial: Dict[str, Tuple[str, ...]] = {}
+        for term in self.fuzzy_terms:
+            self._by_initial[term[0]] = self._by_initial.get(term[0], ()) + (term,)
         self.deny = frozenset(d.lower() for d in deny)
         self.min_length = min_length
         self.max_edits = max_edits
@@ -125,7 +129,7 @@ class Spelling:
         if joined in self.terms:
             return None
         best: Tuple[int, Optional[str]] = (self.max_edits + 1, None)
-        for term in self.fuzzy_terms:
+        for term in self._by_initial.get(joined[0], ()):
             # one edit below ten letters, max_edits from ten ('inserted' is not 'injected')
             limit = self.max_edits if len(term) >= 10 else min(1, self.max_edits)
             if abs(len(term) - len(joined)) > limit:
