@@ -229,7 +229,7 @@ class Checker:
                 except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
                     out[k] = _internal_error(chunk[k], "pipeline", exc)
                     docs.append(None)
-        for (k, _), doc in zip(good, docs):
+        for (k, _), doc in zip(good, docs, strict=True):
             if doc is not None:
                 out[k] = self._outcome(doc, chunk[k], keep_text)
         return out  # type: ignore[return-value]

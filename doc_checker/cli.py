@@ -54,7 +54,10 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="a note file (.txt, .csv, .tsv, .jsonl, .hl7, FHIR .json), a directory (all *.txt below it), or - for stdin",
+        help=(
+            "a note file (.txt, .csv, .tsv, .jsonl, .hl7, FHIR .json), a directory (all *.txt "
+            "below it), or - for stdin"
+        ),
     )
     c.add_argument("--format", choices=FORMATS, default="table")
     c.add_argument(
@@ -295,14 +298,15 @@ def cmd_explain(args) -> int:
     result = checker.check(text, note_id=path.stem)
     console = Console()
     rich_text = Text(text)
-    for name, el in result.elements.items():
+    for el in result.elements.values():
         for m in el.ignored:
             rich_text.stylize(IGNORED_STYLE, m.start, m.end)
     for name, el in result.elements.items():
         for ev in el.evidence:
             rich_text.stylize(ELEMENT_STYLES[name], ev.start, ev.end)
     console.rule(
-        f"{result.note_id}: {result.verdict}, score {result.score:.0f}, code {result.suggested_code or 'none'}"
+        f"{result.note_id}: {result.verdict}, score {result.score:.0f}, "
+        f"code {result.suggested_code or 'none'}"
     )
     console.print(rich_text)
     console.rule("elements")
@@ -317,9 +321,8 @@ def cmd_explain(args) -> int:
     if result.findings:
         console.rule("findings")
         for f in result.findings:
-            console.print(
-                f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/] {f.code}: {f.message}"
-            )
+            color = "red" if f.severity == "error" else "yellow"
+            console.print(f"[{color}]{f.severity}[/] {f.code}: {f.message}")
     console.rule("missing and queries")
     console.print("missing: " + (", ".join(result.missing) or "none"))
     for q in result.queries:

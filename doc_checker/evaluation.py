@@ -80,7 +80,8 @@ def _gold_present(value: Any) -> bool:
 
 
 def read_gold(path: Path) -> Iterator[Tuple[Dict[str, Any], str]]:
-    """Yield (gold record, note text). A record has ``text`` or ``file`` (relative to the gold file)."""
+    """Yield (gold record, note text). A record has ``text`` or ``file`` (relative to the gold
+    file)."""
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):

@@ -386,7 +386,8 @@ def _load_findings(path: Path, data: Dict[str, Any]) -> Mapping[str, FindingSpec
         unknown = set(spec) - _FINDING_KEYS
         if unknown:
             raise RulesError(
-                f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_FINDING_KEYS)}"
+                f"{path}: {where}: unknown key(s) {sorted(unknown)}; "
+                f"allowed: {sorted(_FINDING_KEYS)}"
             )
         if spec.get("severity") not in _SEVERITIES:
             raise RulesError(f"{path}: {where}: 'severity' must be one of {list(_SEVERITIES)}")

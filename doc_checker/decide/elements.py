@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -170,10 +171,13 @@ class _Note:
         ]
         starts = [sp[3] for sp in spans]
         sents = _index_at(self._sent_starts, starts)
-        self.needle_sents: Set[int] = {sent for sent, sp in zip(sents, spans) if sp[2] == "NEEDLE"}
+        self.needle_sents: Set[int] = {
+            sent for sent, sp in zip(sents, spans, strict=True) if sp[2] == "NEEDLE"
+        }
         lines = _index_at(self.layout.line_starts, starts)
         self.mentions = [
-            self._mention(*sp, sent, line) for sp, sent, line in zip(spans, sents, lines)
+            self._mention(*sp, sent, line)
+            for sp, sent, line in zip(spans, sents, lines, strict=True)
         ]
         cue_starts = [tok_start[s] for s, _, _ in group_bounds(doc, CUE_GROUP)]
         self.cue_sents: Set[int] = set(_index_at(self._sent_starts, cue_starts))
@@ -293,7 +297,7 @@ def _sentence_bounds(
     if not starts or starts[0] != 0:
         starts = [0] + starts
     bounds = starts + [len(tok_start)]
-    return [(tok_start[a], tok_end[b - 1]) for a, b in zip(bounds, bounds[1:])]
+    return [(tok_start[a], tok_end[b - 1]) for a, b in pairwise(bounds)]
 
 
 def _reason(m: Mention, *, indication: bool = False) -> Optional[str]:

@@ -434,9 +434,10 @@ def _hl7_messages(p: Path) -> Iterator[List[str]]:
 
 
 def _hl7_unescape(value: str, fs: str, cs: str, rs: str, ss: str, esc: str) -> str:
-    """Decode HL7 v2 escape sequences (chapter 2.7): delimiters (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\ \\P\\),
-    formatting (\\.br\\, \\.sp N\\, \\.ce\\, \\.sk N\\; \\.in\\ \\.ti\\ \\.fi\\ \\.nf\\ dropped),
-    highlighting (\\H\\ \\N\\ dropped) and hex data (\\Xhh..\\, read as UTF-8 bytes, else Latin-1).
+    """Decode HL7 v2 escape sequences (chapter 2.7): delimiters (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\
+    \\P\\), formatting (\\.br\\, \\.sp N\\, \\.ce\\, \\.sk N\\; \\.in\\ \\.ti\\ \\.fi\\ \\.nf\\
+    dropped), highlighting (\\H\\ \\N\\ dropped) and hex data (\\Xhh..\\, read as UTF-8 bytes,
+    else Latin-1).
     Character-set switches and application escapes are dropped; an unterminated escape is kept
     as it is. (python-hl7's own unescape logs the whole field on an unknown sequence, which would
     put note text in logs, and decodes \\X..\\ byte by byte: hence this one.)"""
@@ -785,7 +786,7 @@ def _pick_attachment(atts: List[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any
     seen = [_content_type(a)[0] for a in atts]
     best: Optional[Dict[str, Any]] = None
     best_rank: Optional[Tuple[int, int]] = None
-    for att, media in zip(atts, seen):
+    for att, media in zip(atts, seen, strict=True):
         if media not in ("text/plain", "text/html"):
             continue
         rank = (

@@ -28,7 +28,8 @@ def decode_bytes(data: bytes) -> str:
             except UnicodeDecodeError:
                 raise InputError(
                     "undecodable",
-                    f"the note starts with a {encoding} byte-order mark but does not decode as {encoding}",
+                    f"the note starts with a {encoding} byte-order mark but does not decode as "
+                    f"{encoding}",
                 ) from None
     if b"\x00" in data[:4096]:
         raise InputError(
@@ -39,7 +40,8 @@ def decode_bytes(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(
             "not_utf8",
-            f"the input is not valid UTF-8 (invalid byte at offset {exc.start}); convert it to UTF-8",
+            f"the input is not valid UTF-8 (invalid byte at offset {exc.start}); "
+            "convert it to UTF-8",
         ) from None
 
 
