@@ -12,8 +12,9 @@ from doc_checker.errors import InputError
 from .conftest import FIXTURES, assert_valid
 
 NOTE = (
-    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into the left hip "
-    "joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was injected."
+    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into "
+    "the left hip joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was "
+    "injected."
 )
 
 
