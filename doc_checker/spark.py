@@ -37,7 +37,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union, cast
 
 from doc_checker.result import ELEMENTS
 
@@ -394,8 +394,9 @@ def _check_part(checker, part, cfg: _Config):
     types = _arrow_types()
     arrays = list(part.columns)
     fields = list(part.schema)
+    filled = cast(List[Dict[str, Any]], rows)  # every row is set above: a result or an error
     for name, key in zip(cfg.names, cfg.keys, strict=True):
-        arrays.append(pa.array([r[key] for r in rows], type=types[key]))  # type: ignore[index]
+        arrays.append(pa.array([r[key] for r in filled], type=types[key]))
         fields.append(pa.field(name, types[key]))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 

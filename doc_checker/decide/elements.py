@@ -143,17 +143,15 @@ class _Note:
             sent_starts, tok_start, tok_end, len(self.text)
         )
         self._sent_starts = [b[0] for b in self.sent_bounds]
-        self.sections: List[
-            Tuple[int, int, int, Optional[str]]
-        ] = []  # title start, title end, end, category
+        # title start, title end, end, category
+        self.sections: List[Tuple[int, int, int, str]] = []
         headers = group_bounds(doc, SECTION_GROUP)
         for i, (h0, h1, category) in enumerate(headers):
             end = tok_start[headers[i + 1][0]] if i + 1 < len(headers) else len(self.text)
             self.sections.append((tok_start[h0], tok_end[h1 - 1], end, category))
         self._section_starts = [s[0] for s in self.sections]
-        self.effect_regions: List[
-            Tuple[int, int, str, int]
-        ] = []  # start, end, effect, content start
+        # start, end, effect, content start
+        self.effect_regions: List[Tuple[int, int, str, int]] = []
         for t0, t1, end, category in self.sections:
             effect = ruleset.section_effects.get(category)
             if effect:
@@ -353,7 +351,7 @@ def _result(
             if ignored
             else "missing"
         )
-    ign = []
+    ign: List[IgnoredMention] = []
     seen_ign: Set[Tuple[int, int]] = set()
     for m, reason in ignored:
         if len(ign) >= MAX_LISTED:

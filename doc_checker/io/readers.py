@@ -29,7 +29,18 @@ import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Generator,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    Union,
+)
 
 import hl7
 
@@ -171,7 +182,7 @@ def _raise_csv_field_limit() -> None:
             limit = int(limit / 10)
 
 
-def _decoded_lines(p: Path) -> Iterator[str]:
+def _decoded_lines(p: Path) -> Generator[str, None, None]:
     """The file's physical lines, UTF-8 decoded one at a time (a leading BOM dropped). Invalid
     bytes become lone surrogates (surrogateescape) so the row holding them can be refused alone."""
     with p.open("rb") as fh:
@@ -854,7 +865,9 @@ def _fhir_resource(res: Dict[str, Any], loc: str) -> Iterator[NoteRecord]:
             else None
         )
         field_name = "content.attachment"
-        ctx = res.get("context") if isinstance(res.get("context"), dict) else {}
+        ctx = res.get("context")
+        if not isinstance(ctx, dict):
+            ctx = {}
         encounter = _ref(ctx.get("encounter"))
         code = _concept_text(res.get("type"))
     else:

@@ -75,4 +75,6 @@ class LineSentenceSplitter:
         for a, b in pairwise(starts_at):
             if b - a > MAX_SENTENCE_TOKENS:
                 values[a + MAX_SENTENCE_TOKENS : b : MAX_SENTENCE_TOKENS] = 1
-        doc.from_array([SENT_START], values.view(np.uint64).reshape(-1, 1))
+        # spaCy's stub types the array as thinc's Ints2d, which no numpy array is; from_array
+        # takes a 2-d integer ndarray (uint64, as to_array returns)
+        doc.from_array([SENT_START], values.view(np.uint64).reshape(-1, 1))  # type: ignore[arg-type]
