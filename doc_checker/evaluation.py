@@ -135,13 +135,13 @@ def parse_label(obj: Any, where: str, base: Optional[Path] = None) -> Label:
     """One label record (any format) -> Label; a LabelError names ``where`` and the field."""
     if not isinstance(obj, Mapping):
         raise LabelError(f"{where}: a label record must be a JSON object")
+    if "score" in obj and "missing" in obj and "expected" not in obj:
+        raise LabelError(
+            f"{where}: this is a checker result, not a label (labels: corpus, gold or "
+            "decision format; see README 'Maintaining the rules')"
+        )
     fmt = detect_format(obj)
     if fmt is None:
-        if "score" in obj and "missing" in obj:
-            raise LabelError(
-                f"{where}: this is a checker result, not a label (labels: corpus, gold or "
-                "decision format; see README 'Maintaining the rules')"
-            )
         raise LabelError(
             f"{where}: not a label record: needs 'id' + 'expected' (corpus), 'note_id' + "
             "'expected' + 'ruleset_version' (decision) or 'note_id' + 'elements', "
