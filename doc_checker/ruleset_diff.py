@@ -8,8 +8,8 @@ with them or breaks an agreement. ``doc-checker diff`` runs the two checkers and
 
 from __future__ import annotations
 
-from collections import Counter
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
