@@ -323,7 +323,7 @@ def test_show_prints_evidence_only_when_asked(tmp_path, capsys, results_by_id):
     evidence = results_by_id["fx001"].elements["fluoroscopic_guidance"].evidence[0].text
     assert main(["evaluate", str(path)]) == 0
     plain = capsys.readouterr().out
-    assert "fluoroscopic_guidance: gold False, checker 'present'" in plain
+    assert "fluoroscopic_guidance: gold absent, checker present" in plain
     assert evidence[:30] not in plain
     assert main(["evaluate", "--show", str(path)]) == 0
     assert evidence[:30] in capsys.readouterr().out

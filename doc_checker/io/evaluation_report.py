@@ -35,7 +35,15 @@ def view(ev: Evaluation) -> Dict[str, Any]:
     data["code_matrix"] = _matrix(data["code_confusion"], [*CODES, NO_CODE])
     data["statuses"] = list(STATUSES)
     data["fmt"] = _fmt
+    data["gold"] = _gold
     return data
+
+
+def _gold(value: Any) -> str:
+    """A label value as coders say it: an element is present or absent; no code is "none"."""
+    if isinstance(value, bool):
+        return "present" if value else "absent"
+    return NO_CODE if value is None else str(value)
 
 
 def _statuses(counts: Dict[str, int]) -> str:
@@ -47,7 +55,7 @@ def _disagreement_lines(d: Dict[str, Any]) -> List[str]:
     for key, value in d.items():
         if not isinstance(value, dict) or "gold" not in value:
             continue
-        lines.append(f"    {key}: gold {value['gold']!r}, checker {value['predicted']!r}")
+        lines.append(f"    {key}: gold {_gold(value['gold'])}, checker {_gold(value['predicted'])}")
         for e in value.get("evidence", []):
             lines.append(f"      evidence [{e['start']}:{e['end']}] {e['text']!r}")
         for e in value.get("ignored", []):
