@@ -449,13 +449,13 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from itertools import zip_longest
-
     from .checker import Checker
     from .evaluation import read_labels
     from .io.diff_report import summary_lines, write_diff
     from .ruleset_diff import diff_outcomes
 
+    if "-" in args.paths:
+        raise UsageError("diff reads its notes once per ruleset: give files, not - (stdin)")
     paths = resolve_paths(args.paths)
     labels = None
     if args.gold:
@@ -471,7 +471,7 @@ def cmd_diff(args) -> int:
         return checker.check_many(records, batch_size=args.batch_size, n_process=args.n_process)
 
     with base, new:
-        pairs = zip_longest(run(base), run(new))
+        pairs = zip(run(base), run(new), strict=True)  # one outcome per note, in input order
         diff = diff_outcomes(pairs, labels, base.ruleset_version, new.ruleset_version)
     with _output(args.output) as fh:
         write_diff(args.format, diff, fh)

@@ -170,3 +170,33 @@ def test_fixes_breaks_and_mixed_against_a_label():
     assert note.effect == "mixed" and diff.labelled == 1
     assert dict(diff.verdict_moves) == {("supported", "incomplete"): 1}
     assert diff_outcomes([(before, before)], {"n1": label}).changed == []
+
+
+def test_usage_errors_exit_2_before_any_note_is_read(tmp_path, capsys):
+    broken = _edited_patterns(tmp_path, "broken", lambda rules: [*rules, {"literal": "x"}])
+    assert main(["diff", str(NOTES), "--patterns", str(broken)]) == 2
+    assert "guidance.json" in capsys.readouterr().err
+    assert main(["diff", "-", "--patterns", str(ROOT / "patterns")]) == 2
+    assert "not - (stdin)" in capsys.readouterr().err
+    bad_gold = tmp_path / "g.jsonl"
+    bad_gold.write_text('{"note_id": "fx001", "verdict": "supported"}\n')
+    assert (
+        main(["diff", str(NOTES), "--patterns", str(ROOT / "patterns"), "--gold", str(bad_gold)])
+        == 2
+    )
+    assert "g.jsonl:1: missing field 'elements'" in capsys.readouterr().err
+
+
+def test_table_lists_the_changed_note_with_its_evidence(tmp_path, capsys):
+    patterns = _edited_patterns(tmp_path, "new", _drop_fluoroscopically)
+    note = tmp_path / "n1.txt"
+    note.write_text(
+        "INDICATION: left hip pain.\nPROCEDURE: A 22-gauge needle was fluoroscopically guided "
+        "into the left hip joint; 2 mL Omnipaque confirmed intra-articular position and 40 mg "
+        "Kenalog was injected. Images saved to PACS.\n"
+    )
+    assert main(["diff", str(note), "--patterns", str(patterns)]) == 1
+    out = capsys.readouterr().out
+    assert "1 notes compared, 1 changed" in out and "n1" in out
+    assert "fluoroscopic_guidance" in out and "supported -> not_supported: 1" in out
+    assert "fluoroscopically" in out  # the evidence before the edit

@@ -92,7 +92,15 @@ def write_table(diff: RulesetDiff, fh: IO[str]) -> None:
     if not diff.changed:
         return
     table = Table(title="notes that change", show_lines=True)
-    for col in ("note", "field", "before", "after", "gold / effect", "evidence before", "after"):
+    for col in (
+        "note",
+        "field",
+        "before",
+        "after",
+        "gold / effect",
+        "evidence before",
+        "evidence after",
+    ):
         table.add_column(col, overflow="fold")
     for note in diff.changed:
         for i, c in enumerate(note.changes):
