@@ -14,7 +14,7 @@ from typing import IO, Dict, Iterator, List, Optional
 
 from ._version import __version__
 from .decide.claims import parse_codes
-from .errors import DocCheckerError, UsageError
+from .errors import DocCheckerError, InputError, UsageError
 from .io.paths import iter_records, resolve_paths
 from .io.readers import FORMATS as INPUT_FORMATS
 from .io.writers import FORMATS, write_outcomes
@@ -410,7 +410,7 @@ def _notes_by_id(args, wanted: set) -> Dict[str, str]:
         note_id = None if record.note_id is None else str(record.note_id)
         if note_id is None or note_id not in wanted:
             continue
-        if not record.ok:
+        if isinstance(record.text, InputError):
             raise UsageError(f"{record.where}: note {note_id!r} cannot be read: {record.text}")
         notes[note_id] = record.text
     return notes
