@@ -108,8 +108,10 @@ class _Short:
 
 
 def _document_order(error: ValidationError) -> List[Any]:
-    """Errors sorted by where they are: the first rule at fault is reported."""
-    return [(0, p) if isinstance(p, int) else (1, str(p)) for p in error.absolute_path]
+    """Errors sorted by where they are: the first rule at fault is reported; at one place, an
+    unknown key first (a misspelt key also makes the one meant missing)."""
+    where = [(0, p) if isinstance(p, int) else (1, str(p)) for p in error.absolute_path]
+    return where + [(2, error.validator != "additionalProperties")]
 
 
 def rule_name(i: int, rule: Any) -> str:
@@ -126,7 +128,9 @@ def _describe(error: ValidationError, data: Any, source: Source) -> str:
     container: Optional[str] = None  # container: the key of a list or object of entries
     for key in error.absolute_path:
         node = node[key]
-        if isinstance(key, int):
+        if isinstance(key, int) and prop:  # an item of a property's list
+            prop[-1] += f"[{key}]"
+        elif isinstance(key, int):
             where.append(rule_name(key, node) if container in _RULE_LISTS else f"entry {key}")
             prop, container = [], None
         elif container is not None and container in _NAMED_ENTRIES:
