@@ -7,7 +7,8 @@ parenthesised spans directly (scispacy's own component runs a spaCy Matcher with
 pattern, which cost more than tokenizing the note) and then gives every occurrence of a short
 form the category of the target found inside its long form, so 'under FG' documents guidance as
 'under fluoroscopic guidance' does. Common undefined abbreviations (fluoro, FNA, US, LUL) come
-from the lexicon instead (``patterns/abbreviations.json``, applied when the target rules load).
+from the lexicon instead (``patterns/abbreviations.json``: ``targets.lexicon_variants`` turns it
+into target rules when the pipeline is built).
 """
 
 import bisect

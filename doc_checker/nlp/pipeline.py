@@ -11,18 +11,16 @@ modules are compiled by Cython (``doc_checker/_build.py``), and spaCy's config s
 factory's type annotations, which a compiled function only has as strings.
 """
 
-from typing import Optional
-
 import spacy
 from medspacy.custom_tokenizer import create_medspacy_tokenizer
 from spacy.language import Language
 
-from ..rules import Ruleset, load_ruleset
+from ..rules import Ruleset
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
 from .sections import Sections
 from .sentences import LineSentenceSplitter
-from .targets import TargetLayers
+from .targets import TargetLayers, lexicon_variants
 
 
 @Language.factory("doc_checker_sentences", assigns=["token.is_sent_start"])
@@ -30,25 +28,14 @@ def make_sentence_splitter(nlp: Language, name: str) -> LineSentenceSplitter:
     return LineSentenceSplitter(name)
 
 
-@Language.factory(
-    "doc_checker_sections", assigns=["doc.spans"], default_config={"patterns_dir": None}
-)
-def make_sections(nlp: Language, name: str, patterns_dir: Optional[str]) -> Sections:
-    ruleset = load_ruleset(patterns_dir)
-    return Sections(
-        nlp,
-        name,
-        rules=ruleset.sections,
-        header_start=ruleset.header_start,
-        header_after=ruleset.header_after,
-    )
+@Language.factory("doc_checker_sections", assigns=["doc.spans"])
+def make_sections(nlp: Language, name: str) -> Sections:
+    return Sections(nlp, name)
 
 
-@Language.factory(
-    "doc_checker_targets", assigns=["doc.spans"], default_config={"patterns_dir": None}
-)
-def make_target_layers(nlp: Language, name: str, *, patterns_dir: Optional[str]) -> TargetLayers:
-    return TargetLayers(nlp, name, ruleset=load_ruleset(patterns_dir))
+@Language.factory("doc_checker_targets", assigns=["doc.spans"])
+def make_target_layers(nlp: Language, name: str) -> TargetLayers:
+    return TargetLayers(nlp, name)
 
 
 @Language.factory("doc_checker_abbreviations", assigns=["doc.spans"])
@@ -56,23 +43,33 @@ def make_abbreviation_propagator(nlp: Language, name: str) -> AbbreviationPropag
     return AbbreviationPropagator(nlp, name)
 
 
-@Language.factory(
-    "doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None}
-)
-def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> ConTextComponent:
-    return ConTextComponent(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
+@Language.factory("doc_checker_context", assigns=["doc.user_data"])
+def make_context(nlp: Language, name: str) -> ConTextComponent:
+    return ConTextComponent(nlp, name)
 
 
 def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
+    """The pipeline, its components given the ruleset's rule objects (nothing is read here:
+    a Checker reads its patterns directory once). ``nlp.to_disk`` saves the rules themselves."""
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
     nlp.max_length = (
         max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
     )
-    config = {"patterns_dir": str(ruleset.directory)}
     nlp.add_pipe("doc_checker_sentences")
-    nlp.add_pipe("doc_checker_sections", config=config)
-    nlp.add_pipe("doc_checker_targets", config=config)
+    sections: Sections = nlp.add_pipe("doc_checker_sections")  # type: ignore[assignment]
+    sections.set_header_position(
+        header_start=ruleset.header_start.pattern if ruleset.header_start is not None else None,
+        header_after=ruleset.header_after.pattern if ruleset.header_after is not None else None,
+    )
+    sections.section_effects = dict(ruleset.section_effects)
+    sections.add_patterns(ruleset.sections)
+    targets: TargetLayers = nlp.add_pipe("doc_checker_targets")  # type: ignore[assignment]
+    for layer, rules in lexicon_variants(
+        ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer
+    ).items():
+        targets.add_patterns(rules, layer=layer)
     nlp.add_pipe("doc_checker_abbreviations")
-    nlp.add_pipe("doc_checker_context", config=config)
+    context: ConTextComponent = nlp.add_pipe("doc_checker_context")  # type: ignore[assignment]
+    context.add_patterns(ruleset.context_rules)
     return nlp

@@ -8,12 +8,13 @@ Matches go to span groups (plain data on the Doc): ``dc_targets`` for mentions C
 """
 
 import re
-from typing import Dict, List, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..rules import Ruleset
+from ..rules import TargetRule, validate
+from ._serialize import Lines, RuleSerializer
 from ._spangroups import Bounds, set_group
 from .matcher import FastMatcher, longest_first
 
@@ -23,20 +24,20 @@ CUE_LAYERS = frozenset({"cue"})
 
 
 def lexicon_variants(
-    layers: Dict[str, List[dict]], lexicon: List[dict], tokenizer
-) -> Dict[str, List[dict]]:
+    layers: Mapping[str, List[TargetRule]], lexicon: List[Dict[str, Any]], tokenizer: Any
+) -> Dict[str, List[TargetRule]]:
     """Rules for abbreviations: for every rule whose literal contains a lexicon long form as
     whole words, a token-pattern rule with the abbreviation in its place (same category)."""
-    out: Dict[str, List[dict]] = {}
+    out: Dict[str, List[TargetRule]] = {}
     entries = [
         (entry, re.compile(r"(?<![\w-])" + re.escape(entry["long"]) + r"(?![\w-])", re.IGNORECASE))
         for entry in lexicon
     ]
     for layer, rules in layers.items():
-        seen = {r["literal"].lower() for r in rules}
-        added: List[dict] = []
+        seen = {r.literal.lower() for r in rules}
+        added: List[TargetRule] = []
         for rule in rules:
-            literal = rule["literal"]
+            literal = rule.literal
             for entry, long_re in entries:
                 m = long_re.search(literal)
                 if not m:
@@ -55,40 +56,60 @@ def lexicon_variants(
                     else:
                         pattern.append({"LOWER": tok.text.lower()})
                 added.append(
-                    {
-                        "literal": new,
-                        "category": rule["category"],
-                        "pattern": pattern,
-                        "metadata": {"abbreviation_of": literal},
-                    }
+                    TargetRule(
+                        literal=new,
+                        category=rule.category,
+                        pattern=pattern,
+                        metadata={"abbreviation_of": literal},
+                    )
                 )
-        out[layer] = rules + added
+        out[layer] = list(rules) + added
     return out
 
 
-class TargetLayers:
-    """All layers in one matcher; overlaps pruned per layer; results in span groups."""
+class TargetLayers(RuleSerializer):
+    """All layers in one matcher; overlaps pruned per layer; results in span groups. Built from
+    rule objects, each added to a layer (:meth:`add_patterns`); saves them with their layers."""
 
-    def __init__(
-        self, nlp: Language, name: str = "doc_checker_targets", *, ruleset: Ruleset
-    ) -> None:
+    def __init__(self, nlp: Language, name: str = "doc_checker_targets") -> None:
+        self.nlp = nlp
         self.name = name
         self.matcher = FastMatcher(nlp)
+        self.rules: List[TargetRule] = []
         self.labels: List[str] = []
         self.layer_of: List[str] = []
-        layers = lexicon_variants(ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer)
-        for layer, rules in layers.items():
-            for r in rules:
-                key = len(self.labels)
-                self.labels.append(r["category"])
-                self.layer_of.append(layer)
-                pattern = r.get("pattern")
-                if isinstance(pattern, list):
-                    self.matcher.add_pattern(key, pattern, where=f"{layer} rule {r['literal']!r}")
-                elif isinstance(pattern, str):
-                    self.matcher.add_regex(key, pattern)
-                else:
-                    self.matcher.add_literal(key, r["literal"])
+
+    def add_patterns(self, rules: Iterable[TargetRule], *, layer: str) -> None:
+        """Add target rules to ``layer`` (converted to the matcher's form here, once). Overlaps
+        are pruned within a layer only; layer 'cue' goes to the cue group."""
+        for r in rules:
+            key = len(self.labels)
+            self.rules.append(r)
+            self.labels.append(r.category)
+            self.layer_of.append(layer)
+            pattern = r.pattern
+            if isinstance(pattern, list):
+                self.matcher.add_pattern(key, pattern, where=f"{layer} rule {r.literal!r}")
+            elif isinstance(pattern, str):
+                self.matcher.add_regex(key, pattern)
+            else:
+                self.matcher.add_literal(key, r.literal)
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        self.matcher = FastMatcher(self.nlp)
+        self.rules, self.labels, self.layer_of = [], [], []
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    @property
+    def layers(self) -> Dict[str, List[TargetRule]]:
+        """The rules by layer, in the order they were added."""
+        out: Dict[str, List[TargetRule]] = {}
+        for layer, rule in zip(self.layer_of, self.rules, strict=True):
+            out.setdefault(layer, []).append(rule)
+        return out
 
     def __call__(self, doc: Doc) -> Doc:
         by_layer: Dict[str, List[Tuple[int, int, int]]] = {}
@@ -103,3 +124,31 @@ class TargetLayers:
         set_group(doc, TARGET_GROUP, targets)
         set_group(doc, CUE_GROUP, cues)
         return doc
+
+    # serialization: one JSONL line per rule, its layer beside its keys ----------------------
+    def _rule_lines(self) -> Lines:
+        return [
+            {"layer": layer, **r.to_dict()}
+            for layer, r in zip(self.layer_of, self.rules, strict=True)
+        ]
+
+    def _restore(
+        self, lines: Optional[Lines], settings: Optional[Dict[str, Any]], source: str
+    ) -> None:
+        if lines is None:
+            return
+        layered = [
+            (line.get("layer"), {k: v for k, v in line.items() if k != "layer"}) for line in lines
+        ]
+        for layer, rules in _by_layer(layered).items():
+            validate("targets", {"layer": layer, "target_rules": rules}, source)
+        self.clear()
+        for layer, rule in layered:
+            self.add_patterns([TargetRule.from_dict(rule)], layer=str(layer))
+
+
+def _by_layer(layered: List[Tuple[Any, Dict[str, Any]]]) -> Dict[Any, List[Dict[str, Any]]]:
+    out: Dict[Any, List[Dict[str, Any]]] = {}
+    for layer, rule in layered:
+        out.setdefault(layer, []).append(rule)
+    return out
