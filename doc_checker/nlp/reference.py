@@ -1,0 +1,138 @@
+"""Stock medspaCy components built from the checker's rule files, beside the checker's own.
+
+The checker's sections and ConText are its own engines, written in medspaCy's rule formats and
+algorithms for speed. This module builds the stock ones (``medspacy.context.ConText``,
+``medspacy.section_detection.Sectionizer``) from the same rules, and reads their output in the
+checker's plain-data shape, so the two can be compared (the differential tests, the ConText
+benchmark ``scripts/bench_context.py``). The listed differences are in :mod:`.deviations`.
+
+:func:`project_context` and :func:`project_sections` are the only places outside
+:mod:`.pipeline` that construct the checker's components.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ._spangroups import Bounds
+from .context import ConTextComponent, target_key
+from .sections import Sections
+
+# span group the stock components read targets from (never one of the checker's own groups)
+STOCK_TARGETS = "medspacy_reference_targets"
+
+
+def project_context(nlp: Language, rules: Sequence[Dict[str, Any]]) -> ConTextComponent:
+    """The checker's ConText over ``rules`` (ConTextRule dicts)."""
+    return ConTextComponent(nlp, "doc_checker_context", rules=list(rules))
+
+
+def project_sections(nlp: Language, ruleset: Any) -> Sections:
+    """The checker's section detection from a :class:`~doc_checker.rules.Ruleset`."""
+    return Sections(
+        nlp,
+        "doc_checker_sections",
+        rules=ruleset.sections,
+        header_start=ruleset.header_start,
+        header_after=ruleset.header_after,
+    )
+
+
+def stock_context(nlp: Language, rules: Sequence[Dict[str, Any]]):
+    """medspaCy's ConText with ``rules`` (ConTextRule dicts; every key but ``comment`` given to
+    ``ConTextRule``, ``terminated_by`` too, which its ``from_dict`` does not accept),
+    reading targets from span group :data:`STOCK_TARGETS`. Overlapping modifiers are kept
+    (``prune_on_modifier_overlap=False``), as the checker's ConText keeps them; no Span
+    attributes are set (the edges are read from ``doc._.context_graph``)."""
+    from medspacy.context import ConText, ConTextRule
+
+    ctx = ConText(
+        nlp,
+        name="medspacy_reference_context",
+        rules=None,
+        prune_on_modifier_overlap=False,
+        input_span_type="group",
+        span_group_name=STOCK_TARGETS,
+        span_attrs=None,
+    )
+    ctx.add([ConTextRule(**{k: v for k, v in r.items() if k != "comment"}) for r in rules])
+    return ctx
+
+
+def stock_modifiers(ctx: Any, doc: Doc, targets: Bounds) -> Dict[str, List[str]]:
+    """Run stock ConText ``ctx`` on ``doc`` over ``targets``; for each modified target
+    ("start:end:label", as the checker's ``dc_modifiers``), its sorted modifier categories."""
+    doc.spans[STOCK_TARGETS] = [Span(doc, s, e, label=label) for s, e, label in targets]
+    ctx(doc)
+    found: Dict[str, set] = {}
+    for target, modifier in doc._.context_graph.edges:
+        key = target_key(target.start, target.end, target.label_)
+        found.setdefault(key, set()).add(modifier.category)
+    del doc.spans[STOCK_TARGETS]
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def project_modifiers(
+    component: ConTextComponent, doc: Doc, targets: Bounds
+) -> Dict[str, List[str]]:
+    """Run the checker's ConText on ``doc`` over ``targets``, in the same shape."""
+    from ._spangroups import set_group
+    from .context import MODIFIERS_KEY
+    from .targets import TARGET_GROUP
+
+    set_group(doc, TARGET_GROUP, list(targets))
+    component(doc)
+    return dict(doc.user_data[MODIFIERS_KEY])
+
+
+def stock_sectionizer(nlp: Language, rules: Sequence[Dict[str, Any]]):
+    """medspaCy's Sectionizer with ``rules`` (SectionRule dicts, every key but ``comment``)."""
+    from medspacy.section_detection import Sectionizer, SectionRule
+
+    sectionizer = Sectionizer(
+        nlp, name="medspacy_reference_sectionizer", rules=None, span_attrs=None
+    )
+    sectionizer.add([SectionRule(**{k: v for k, v in r.items() if k != "comment"}) for r in rules])
+    return sectionizer
+
+
+def stock_sections(sectionizer: Any, doc: Doc) -> List[Tuple[int, int, str]]:
+    """Run a stock Sectionizer on ``doc``: (header start, header end, category) of each section
+    a rule found (not the untitled one before the first header)."""
+    sectionizer(doc)
+    return [
+        (s.title_start, s.title_end, s.category)
+        for s in doc._.sections
+        if s.category is not None and s.rule is not None
+    ]
+
+
+def modifier_agreement(
+    ours: Dict[str, List[str]], theirs: Dict[str, List[str]], targets: Bounds
+) -> Tuple[int, List[Tuple[str, List[str], List[str]]]]:
+    """(targets agreeing, the disagreements as (target key, ours, theirs))."""
+    agree, differ = 0, []
+    for s, e, label in targets:
+        key = target_key(s, e, label)
+        a, b = ours.get(key, []), theirs.get(key, [])
+        if a == b:
+            agree += 1
+        else:
+            differ.append((key, a, b))
+    return agree, differ
+
+
+__all__ = [
+    "STOCK_TARGETS",
+    "modifier_agreement",
+    "project_context",
+    "project_modifiers",
+    "project_sections",
+    "stock_context",
+    "stock_modifiers",
+    "stock_sectionizer",
+    "stock_sections",
+]
