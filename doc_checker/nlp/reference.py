@@ -41,23 +41,26 @@ def project_sections(nlp: Language, ruleset: Any) -> Sections:
     )
 
 
-def stock_context(nlp: Language, rules: Sequence[Dict[str, Any]]):
+def stock_context(nlp: Language, rules: Sequence[Dict[str, Any]], **options: Any):
     """medspaCy's ConText with ``rules`` (ConTextRule dicts; every key but ``comment`` given to
     ``ConTextRule``, ``terminated_by`` too, which its ``from_dict`` does not accept),
     reading targets from span group :data:`STOCK_TARGETS`. Overlapping modifiers are kept
     (``prune_on_modifier_overlap=False``), as the checker's ConText keeps them; no Span
-    attributes are set (the edges are read from ``doc._.context_graph``)."""
+    attributes are set (the edges are read from ``doc._.context_graph``). ``options`` override
+    these settings (``prune_on_modifier_overlap=True, span_attrs="default"``: medspaCy's
+    defaults)."""
     from medspacy.context import ConText, ConTextRule
 
-    ctx = ConText(
-        nlp,
-        name="medspacy_reference_context",
-        rules=None,
-        prune_on_modifier_overlap=False,
-        input_span_type="group",
-        span_group_name=STOCK_TARGETS,
-        span_attrs=None,
-    )
+    settings: Dict[str, Any] = {
+        "name": "medspacy_reference_context",
+        "rules": None,
+        "prune_on_modifier_overlap": False,
+        "input_span_type": "group",
+        "span_group_name": STOCK_TARGETS,
+        "span_attrs": None,
+    }
+    settings.update(options)
+    ctx = ConText(nlp, **settings)
     ctx.add([ConTextRule(**{k: v for k, v in r.items() if k != "comment"}) for r in rules])
     return ctx
 

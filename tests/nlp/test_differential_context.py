@@ -2,7 +2,7 @@
 same targets, same tokens and sentences, on every fixture and corpus note.
 
 They must give identical modifiers per target once the deviations listed in
-``doc_checker.nlp.deviations`` are applied to stock medspaCy (``medspacy_deviations``); every
+``doc_checker.nlp.deviations`` are applied to stock medspaCy (its ``applied`` patches); every
 listed deviation must be needed somewhere; and each one is pinned on a minimal sentence.
 """
 
@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from doc_checker.nlp._spangroups import group_bounds
 from doc_checker.nlp.context import MODIFIERS_KEY
-from doc_checker.nlp.deviations import deviations_of
+from doc_checker.nlp.deviations import PATCHES, applied, deviations_of
 from doc_checker.nlp.reference import (
     modifier_agreement,
     project_context,
@@ -25,8 +25,6 @@ from doc_checker.nlp.reference import (
     stock_modifiers,
 )
 from doc_checker.nlp.targets import TARGET_GROUP
-
-from .medspacy_deviations import PATCHES, applied
 
 CONTEXT_DEVIATIONS = [d.id for d in deviations_of("context")]
 # stock medspaCy alone, same rules and targets: measured 6,883 of 6,967 targets (98.8%) on the
@@ -104,6 +102,17 @@ def test_deviation_symmetric_overlap():
     # the negation's scope (6 tokens) lies inside the sentence-long TERMINATE scope: stock
     # medspaCy finds no overlap, and 'no' negates across 'but'
     assert theirs == {"1:2:CONTRAST": [NEG], "3:4:GUIDANCE": [NEG]}
+
+
+def test_deviation_symmetric_overlap_modifier_inside_the_target():
+    rules = [{"literal": "no", "category": NEG, "direction": "FORWARD"}]
+    words = "Neck supple , no lymphadenopathy , thyromegaly or JVD .".split()
+    targets = [(0, 5, "FINDING"), (6, 7, "FINDING")]
+    ours, theirs = _both(rules, words, targets)
+    assert ours == {"6:7:FINDING": [NEG]}
+    # stock: 'no' lies strictly inside the first target, which its overlap test misses, and the
+    # target reaches into the scope after 'no': the target negates itself
+    assert theirs == {"0:5:FINDING": [NEG], "6:7:FINDING": [NEG]}
 
 
 def test_deviation_pseudo_silences_inside():
