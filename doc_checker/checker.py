@@ -56,8 +56,14 @@ class Checker:
         self,
         profile: Union[None, str, os.PathLike, dict, Profile] = None,
         patterns: Union[None, str, os.PathLike] = None,
+        engine: str = "doc-checker",
     ) -> None:
+        """``engine="medspacy"`` builds the same checker from stock medspaCy components
+        (Sectionizer, TargetMatcher, ConText) with the same rule files: slower, for users who
+        must run stock medspaCy; its results differ only by the deviations listed in
+        ``doc_checker.nlp.deviations``."""
         self._profile_arg = profile
+        self.engine = engine
         self._patterns_arg = str(patterns) if patterns is not None else None
         self.ruleset: Ruleset = load_ruleset(patterns)
         self.profile: Profile = load_profile(
@@ -69,7 +75,7 @@ class Checker:
         self.claim_rules: ClaimRules = load_claim_rules(
             claims_dir if claims_dir is not None else default_patterns_dir()
         )
-        self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
+        self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS, engine=engine)
         self._primer = ChunkCachePrimer(self.nlp.tokenizer)
         self._base_strings = len(self.nlp.vocab.strings)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
@@ -196,7 +202,7 @@ class Checker:
         so a long batch would grow without bound: past VOCAB_REFRESH_STRINGS new strings the
         pipeline is rebuilt with a fresh vocabulary (same rules, same results)."""
         if len(self.nlp.vocab.strings) - self._base_strings > VOCAB_REFRESH_STRINGS:
-            self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
+            self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS, engine=self.engine)
             self._primer = ChunkCachePrimer(self.nlp.tokenizer)
             self._base_strings = len(self.nlp.vocab.strings)
 
@@ -259,7 +265,7 @@ class Checker:
                 max_workers=n_process - 1,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(self._profile_arg, self._patterns_arg),
+                initargs=(self._profile_arg, self._patterns_arg, self.engine),
             )
         frozen = context.get_start_method() == "fork"
         if frozen:
@@ -437,9 +443,13 @@ _WORKER: Optional[Checker] = None
 _PARENT: Optional[Checker] = None
 
 
-def _init_worker(profile, patterns) -> None:
+def _init_worker(profile, patterns, engine="doc-checker") -> None:
     global _WORKER
-    _WORKER = _PARENT if _PARENT is not None else Checker(profile=profile, patterns=patterns)
+    _WORKER = (
+        _PARENT
+        if _PARENT is not None
+        else Checker(profile=profile, patterns=patterns, engine=engine)
+    )
 
 
 def _worker_check(chunk, keep_text):

@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--patterns", help="patterns directory (rule files) replacing the shipped one"
     )
+    common.add_argument(
+        "--engine",
+        choices=["doc-checker", "medspacy"],
+        default="doc-checker",
+        help="medspacy: the same checker built from stock medspaCy components (slower; results "
+        "differ only by the deviations README lists)",
+    )
 
     c = sub.add_parser(
         "check", parents=[common], help="check notes and print a worklist or records"
@@ -197,7 +204,9 @@ def _existing_file(raw: str) -> Path:
 def _checker(args):
     from .checker import Checker
 
-    return Checker(profile=args.profile, patterns=args.patterns)
+    return Checker(
+        profile=args.profile, patterns=args.patterns, engine=getattr(args, "engine", "doc-checker")
+    )
 
 
 def _progress(iterable, total: Optional[int], enabled: bool):

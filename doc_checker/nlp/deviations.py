@@ -20,7 +20,7 @@ from unittest import mock
 @dataclass(frozen=True)
 class Deviation:
     id: str
-    component: str  # "context", "sections" or "matcher"
+    component: str  # "context", "sections" or "targets"
     what: str  # what the checker does that stock medspaCy does not
     reason: str  # why
     test: str  # the test that pins it (tests/nlp/...::name)
@@ -79,16 +79,47 @@ DEVIATIONS: Tuple[Deviation, ...] = (
         ),
         test="tests/nlp/test_differential_context.py::test_deviation_before_by_start",
     ),
+    Deviation(
+        id="longest-first-pruning",
+        component="targets",
+        what=(
+            "Overlapping target matches of a layer (and section headers) are pruned longest "
+            "first: the longest match is kept, then each next longest that overlaps nothing "
+            "kept (spacy.util.filter_spans). medspaCy's prune_overlapping_matches compares "
+            "neighbours pairwise, so a match is lost when it overlapped only a longer one that "
+            "was dropped in turn."
+        ),
+        reason=(
+            "With matches (36, 37), (36, 38) and (37, 40), medspaCy keeps only (37, 40), "
+            "although (36, 37) overlaps nothing kept: 'He presents for a therapeutic "
+            "injection' lost its INDICATION mention ('presents')."
+        ),
+        test="tests/nlp/test_medspacy_engine.py::test_deviation_longest_first_pruning",
+    ),
 )
 
 
 def deviations_of(component: str) -> Tuple[Deviation, ...]:
-    """The listed deviations of one component ("context", "sections", "matcher")."""
+    """The listed deviations of one component ("context", "sections", "targets")."""
     return tuple(d for d in DEVIATIONS if d.component == component)
 
 
 # Each deviation as a patch on stock medspaCy's ConText (tests and scripts/bench_context.py only:
 # it changes medspaCy's module globals for the duration of a ``with`` block).
+
+
+def _longest_first(ctx: Any) -> ContextManager:
+    import medspacy.common.medspacy_matcher as medspacy_matcher
+
+    def prune(matches):
+        kept, taken = [], set()
+        for m in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+            if not taken.intersection(range(m[1], m[2])):
+                kept.append(m)
+                taken.update(range(m[1], m[2]))
+        return sorted(kept, key=lambda m: (m[1], m[2]))
+
+    return mock.patch.object(medspacy_matcher, "prune_overlapping_matches", prune)
 
 
 def _symmetric_overlap(ctx: Any) -> ContextManager:
@@ -133,6 +164,8 @@ class _PseudoFilter:
 
 
 def _pseudo_silences_inside(ctx: Any) -> ContextManager:
+    if ctx is None:
+        return contextlib.nullcontext()
     inner = ctx._ConText__matcher  # medspaCy keeps its matcher private
     return mock.patch.object(ctx, "_ConText__matcher", _PseudoFilter(inner, ctx.nlp.vocab))
 
@@ -141,12 +174,14 @@ PATCHES: Dict[str, Callable[[Any], ContextManager]] = {
     "symmetric-overlap": _symmetric_overlap,
     "pseudo-silences-inside": _pseudo_silences_inside,
     "before-by-start": _before_by_start,
+    "longest-first-pruning": _longest_first,
 }
 
 
 @contextlib.contextmanager
 def applied(ctx: Any, ids: Iterable[str]) -> Iterator[None]:
-    """Stock medspaCy ConText ``ctx`` with the deviations ``ids`` applied, inside the block."""
+    """Stock medspaCy with the deviations ``ids`` applied, inside the block; ``ctx``: the stock
+    ConText instance whose matcher the PSEUDO deviation wraps (None: no ConText to patch)."""
     with contextlib.ExitStack() as stack:
         for deviation_id in ids:
             stack.enter_context(PATCHES[deviation_id](ctx))

@@ -20,6 +20,7 @@ from spacy.language import Language
 from ..rules import Ruleset, load_ruleset
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
+from .reference import StockContext, StockSections, StockTargets
 from .sections import Sections
 from .sentences import LineSentenceSplitter
 from .targets import TargetLayers
@@ -63,16 +64,53 @@ def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> ConTe
     return ConTextComponent(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
 
 
-def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
+# the reference engine: stock medspaCy components (Sectionizer, TargetMatcher, ConText) with the
+# same rule files, behind the same span groups (``build_nlp(engine="medspacy")``)
+@Language.factory(
+    "doc_checker_medspacy_sections", assigns=["doc.spans"], default_config={"patterns_dir": None}
+)
+def make_stock_sections(nlp: Language, name: str, patterns_dir: Optional[str]) -> StockSections:
+    return StockSections(nlp, name, ruleset=load_ruleset(patterns_dir))
+
+
+@Language.factory(
+    "doc_checker_medspacy_targets", assigns=["doc.spans"], default_config={"patterns_dir": None}
+)
+def make_stock_targets(nlp: Language, name: str, patterns_dir: Optional[str]) -> StockTargets:
+    return StockTargets(nlp, name, ruleset=load_ruleset(patterns_dir))
+
+
+@Language.factory(
+    "doc_checker_medspacy_context",
+    assigns=["doc.user_data"],
+    default_config={"patterns_dir": None},
+)
+def make_stock_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> StockContext:
+    return StockContext(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
+
+
+ENGINES = ("doc-checker", "medspacy")
+
+
+def build_nlp(
+    ruleset: Ruleset, max_length: int = 1_000_000, engine: str = "doc-checker"
+) -> Language:
+    """The checker's pipeline; ``engine="medspacy"``: the same with stock medspaCy's
+    Sectionizer, TargetMatcher and ConText in place of the checker's own (slower; for users who
+    must run stock medspaCy, and as the reference the differential tests compare against)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    stock = engine == "medspacy"
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
     nlp.max_length = (
         max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
     )
     config = {"patterns_dir": str(ruleset.directory)}
+    prefix = "doc_checker_medspacy" if stock else "doc_checker"
     nlp.add_pipe("doc_checker_sentences")
-    nlp.add_pipe("doc_checker_sections", config=config)
-    nlp.add_pipe("doc_checker_targets", config=config)
+    nlp.add_pipe(f"{prefix}_sections", name="doc_checker_sections", config=config)
+    nlp.add_pipe(f"{prefix}_targets", name="doc_checker_targets", config=config)
     nlp.add_pipe("doc_checker_abbreviations")
-    nlp.add_pipe("doc_checker_context", config=config)
+    nlp.add_pipe(f"{prefix}_context", name="doc_checker_context", config=config)
     return nlp

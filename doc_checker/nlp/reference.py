@@ -17,9 +17,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ._spangroups import Bounds
-from .context import ConTextComponent, target_key
-from .sections import Sections
+from ._spangroups import Bounds, group_bounds, set_group
+from .context import MODIFIERS_KEY, ConTextComponent, target_key
+from .sections import SECTION_GROUP, Sections
+from .targets import CUE_GROUP, CUE_LAYERS, TARGET_GROUP, lexicon_variants
 
 # span group the stock components read targets from (never one of the checker's own groups)
 STOCK_TARGETS = "medspacy_reference_targets"
@@ -82,10 +83,6 @@ def project_modifiers(
     component: ConTextComponent, doc: Doc, targets: Bounds
 ) -> Dict[str, List[str]]:
     """Run the checker's ConText on ``doc`` over ``targets``, in the same shape."""
-    from ._spangroups import set_group
-    from .context import MODIFIERS_KEY
-    from .targets import TARGET_GROUP
-
     set_group(doc, TARGET_GROUP, list(targets))
     component(doc)
     return dict(doc.user_data[MODIFIERS_KEY])
@@ -128,7 +125,68 @@ def modifier_agreement(
     return agree, differ
 
 
+# The reference engine (``Checker(engine="medspacy")``): stock medspaCy components behind the
+# checker's plain-data interface (span groups dc_sections / dc_targets / dc_cues and
+# user_data["dc_modifiers"]), so the element logic reads them unchanged.
+
+
+class StockSections:
+    """medspaCy's Sectionizer, writing the header spans to span group ``dc_sections``."""
+
+    def __init__(self, nlp: Language, name: str, *, ruleset: Any) -> None:
+        self.name = name
+        self.sectionizer = stock_sectionizer(nlp, ruleset.sections)
+
+    def __call__(self, doc: Doc) -> Doc:
+        set_group(doc, SECTION_GROUP, stock_sections(self.sectionizer, doc))
+        return doc
+
+
+class StockTargets:
+    """One medspaCy TargetMatcher per target layer (overlaps pruned within a layer, as the
+    checker's layers), writing span groups ``dc_targets`` and ``dc_cues``."""
+
+    def __init__(self, nlp: Language, name: str, *, ruleset: Any) -> None:
+        from medspacy.target_matcher import TargetMatcher, TargetRule
+
+        self.name = name
+        self.matchers: Dict[str, Any] = {}
+        layers = lexicon_variants(ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer)
+        for layer, rules in layers.items():
+            matcher = TargetMatcher(nlp, name=f"medspacy_targets_{layer}", result_type=None)
+            matcher.add(
+                [TargetRule(**{k: v for k, v in r.items() if k != "comment"}) for r in rules]
+            )
+            self.matchers[layer] = matcher
+
+    def __call__(self, doc: Doc) -> Doc:
+        targets: Bounds = []
+        cues: Bounds = []
+        for layer, matcher in self.matchers.items():
+            sink = cues if layer in CUE_LAYERS else targets
+            sink.extend((span.start, span.end, span.label_) for span in matcher(doc))
+        set_group(doc, TARGET_GROUP, targets)
+        set_group(doc, CUE_GROUP, cues)
+        return doc
+
+
+class StockContext:
+    """medspaCy's ConText over span group ``dc_targets``, writing ``user_data["dc_modifiers"]``."""
+
+    def __init__(self, nlp: Language, name: str, *, rules: Sequence[Dict[str, Any]]) -> None:
+        self.name = name
+        self.ctx = stock_context(nlp, rules)
+
+    def __call__(self, doc: Doc) -> Doc:
+        targets = list(group_bounds(doc, TARGET_GROUP))
+        doc.user_data[MODIFIERS_KEY] = stock_modifiers(self.ctx, doc, targets) if targets else {}
+        return doc
+
+
 __all__ = [
+    "StockContext",
+    "StockSections",
+    "StockTargets",
     "STOCK_TARGETS",
     "modifier_agreement",
     "project_context",
