@@ -113,6 +113,17 @@ class Checker:
         text = validate_text(text)
         return self._result(self.nlp(self._make_doc(text)), note_id, meta, codes, keep_text)
 
+    def doc(self, text: Union[str, bytes]):
+        """The note through the checker's pipeline, as a Doc medspaCy code can read: targets in
+        span group ``medspacy_spans`` and ``doc.ents``, with medspaCy's extensions
+        (``is_negated`` ... ``modifiers``, ``section_category``, ``doc._.sections``,
+        ``doc._.context_graph``); see :mod:`doc_checker.nlp.interop`. (Those are Python objects
+        on the Doc: for inspection and medspaCy's tools, not for DocBin.)"""
+        from .nlp.interop import to_medspacy
+
+        doc = self.nlp(self._make_doc(validate_text(text)))
+        return to_medspacy(doc, self.nlp, self.ruleset)
+
     def _make_doc(self, text: str):
         """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
         self._primer(text)

@@ -112,7 +112,8 @@ def _longest_first(ctx: Any) -> ContextManager:
     import medspacy.common.medspacy_matcher as medspacy_matcher
 
     def prune(matches):
-        kept, taken = [], set()
+        kept: list = []
+        taken: set = set()
         for m in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
             if not taken.intersection(range(m[1], m[2])):
                 kept.append(m)
