@@ -17,7 +17,7 @@ what medspaCy's own components would have set, with medspaCy's own classes:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, cast
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -81,7 +81,7 @@ def _context_graph(doc: Doc, nlp: Language, ruleset: Any, targets: List[Span]):
 
     component = nlp.get_pipe("doc_checker_context")
     if not isinstance(component, ConTextComponent):  # the medspaCy engine: stock ConText itself
-        ctx = component.ctx
+        ctx = cast(Any, component).ctx
         previous = doc.spans.get(ctx.span_group_name)
         doc.spans[ctx.span_group_name] = targets
         ctx(doc)
