@@ -6,8 +6,8 @@ algorithms for speed. This module builds the stock ones (``medspacy.context.ConT
 checker's plain-data shape, so the two can be compared (the differential tests, the ConText
 benchmark ``scripts/bench_context.py``). The listed differences are in :mod:`.deviations`.
 
-:func:`project_context` and :func:`project_sections` are the only places outside
-:mod:`.pipeline` that construct the checker's components.
+:func:`project_context` and :func:`project_targets` are the only places outside
+:mod:`.pipeline` that construct the checker's components (tests and the benchmark use them).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from spacy.tokens import Doc, Span
 
 from ._spangroups import Bounds, group_bounds, set_group
 from .context import MODIFIERS_KEY, ConTextComponent, target_key
-from .sections import SECTION_GROUP, Sections
-from .targets import CUE_GROUP, CUE_LAYERS, TARGET_GROUP, lexicon_variants
+from .sections import SECTION_GROUP
+from .targets import CUE_GROUP, CUE_LAYERS, TARGET_GROUP, TargetLayers, lexicon_variants
 
 # span group the stock components read targets from (never one of the checker's own groups)
 STOCK_TARGETS = "medspacy_reference_targets"
@@ -31,15 +31,10 @@ def project_context(nlp: Language, rules: Sequence[Dict[str, Any]]) -> ConTextCo
     return ConTextComponent(nlp, "doc_checker_context", rules=list(rules))
 
 
-def project_sections(nlp: Language, ruleset: Any) -> Sections:
-    """The checker's section detection from a :class:`~doc_checker.rules.Ruleset`."""
-    return Sections(
-        nlp,
-        "doc_checker_sections",
-        rules=ruleset.sections,
-        header_start=ruleset.header_start,
-        header_after=ruleset.header_after,
-    )
+def project_targets(nlp: Language, ruleset: Any) -> TargetLayers:
+    """The checker's layered target matching from a ruleset (``target_layers``,
+    ``abbreviations``)."""
+    return TargetLayers(nlp, "doc_checker_targets", ruleset=ruleset)
 
 
 def stock_context(nlp: Language, rules: Sequence[Dict[str, Any]], **options: Any):
@@ -191,7 +186,7 @@ __all__ = [
     "modifier_agreement",
     "project_context",
     "project_modifiers",
-    "project_sections",
+    "project_targets",
     "stock_context",
     "stock_modifiers",
     "stock_sectionizer",

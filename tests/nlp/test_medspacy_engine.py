@@ -17,8 +17,8 @@ from doc_checker import Checker
 from doc_checker.cli import main
 from doc_checker.nlp._spangroups import group_bounds
 from doc_checker.nlp.deviations import DEVIATIONS, applied
-from doc_checker.nlp.reference import StockTargets
-from doc_checker.nlp.targets import TARGET_GROUP, TargetLayers
+from doc_checker.nlp.reference import StockTargets, project_targets
+from doc_checker.nlp.targets import TARGET_GROUP
 
 from .conftest import FIXTURE_NOTES, fixture_notes
 
@@ -89,7 +89,7 @@ def test_deviation_longest_first_pruning():
     words = "He presents for a therapeutic injection".split()
     found = {}
     for name, component in [
-        ("ours", TargetLayers(nlp, ruleset=ruleset)),
+        ("ours", project_targets(nlp, ruleset)),
         ("stock", StockTargets(nlp, "t", ruleset=ruleset)),
     ]:
         doc = component(Doc(nlp.vocab, words=words))
