@@ -377,13 +377,21 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def _doc_checker_engine_only(args) -> None:
+    """The service and Spark build their own Checkers: refuse --engine there, never ignore it."""
+    if getattr(args, "engine", "doc-checker") != "doc-checker":
+        raise UsageError(f"--engine {args.engine} is for check, explain and evaluate")
+
+
 def cmd_serve(args) -> int:
+    _doc_checker_engine_only(args)
     from .service.app import run_server  # needs the "service" extra
 
     return run_server(args)
 
 
 def cmd_spark(args) -> int:
+    _doc_checker_engine_only(args)
     from .spark import run_spark_cli  # needs the "spark" extra
 
     return run_spark_cli(args)

@@ -97,3 +97,10 @@ def test_deviation_longest_first_pruning():
     assert found["ours"] == [(1, 2), (2, 5)]
     # medspaCy: (1, 3) beats (1, 2), then loses to (2, 5); (1, 2) is gone with it
     assert found["stock"] == [(2, 5)]
+
+
+@pytest.mark.parametrize("command", ["serve", "spark"])
+def test_front_ends_with_their_own_checkers_refuse_the_engine_option(command, capsys):
+    argv = [command] if command == "serve" else [command, "in.parquet", "out/"]
+    assert main(argv + ["--engine", "medspacy"]) == 2
+    assert "--engine medspacy" in capsys.readouterr().err
