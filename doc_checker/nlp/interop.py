@@ -47,7 +47,8 @@ def to_medspacy(doc: Doc, nlp: Language, ruleset: Any) -> Doc:
     from medspacy.context.context import DEFAULT_ATTRIBUTES
 
     for target, modifier in graph.edges:
-        target._.modifiers += (modifier,)
+        if modifier not in target._.modifiers:  # stock ConText links them itself
+            target._.modifiers += (modifier,)
         for attr, value in DEFAULT_ATTRIBUTES.get(modifier.category, {}).items():
             setattr(target._, attr, value)
     doc._.context_graph = graph
@@ -84,6 +85,8 @@ def _context_graph(doc: Doc, nlp: Language, ruleset: Any, targets: List[Span]):
         ctx = cast(Any, component).ctx
         previous = doc.spans.get(ctx.span_group_name)
         doc.spans[ctx.span_group_name] = targets
+        for target in targets:  # the pipeline's run left its modifiers on the same spans
+            target._.modifiers = ()
         ctx(doc)
         if previous is None:
             del doc.spans[ctx.span_group_name]

@@ -80,7 +80,7 @@ def test_the_medspacy_engine_gives_the_same_extensions(checker):
     stock = Checker(engine="medspacy").doc(NOTE)
     ours = checker.doc(NOTE)
     read = lambda d: [  # noqa: E731
-        (s.start, s.end, s.label_, sorted({m.category for m in s._.modifiers}))
+        (s.start, s.end, s.label_, sorted(m.category for m in s._.modifiers))
         for s in d.spans["medspacy_spans"]
     ]
     assert read(stock) == read(ours)
