@@ -141,3 +141,12 @@ def test_deviation_before_by_start():
     # stock: 'not' (ends first) counts as before 'not used' and cuts its backward scope to
     # (6, 5), empty
     assert theirs == {}
+
+
+def test_max_targets_as_medspacy():
+    """A rule's max_targets keeps the nearest targets only, as medspaCy's reduce_targets."""
+    rules = [{"literal": "no", "category": NEG, "direction": "FORWARD", "max_targets": 2}]
+    words = "No needle , contrast or fluoroscopy was used ; no sedation .".split()
+    targets = [(1, 2, "NEEDLE"), (3, 4, "CONTRAST"), (5, 6, "GUIDANCE"), (10, 11, "SEDATION")]
+    ours, theirs = _both(rules, words, targets)
+    assert ours == theirs == {"1:2:NEEDLE": [NEG], "3:4:CONTRAST": [NEG], "10:11:SEDATION": [NEG]}
