@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.built
 
-.PHONY: install build demo test lint evaluate bench fuzz clean
+.PHONY: install build demo test lint evaluate bench bench-context fuzz clean
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ evaluate: build
 bench: build $(COMPILED)/.built
 	$(PY) scripts/bench.py
 	PYTHONPATH=$(COMPILED) $(PY) scripts/bench.py --only-checker --label "every hot module compiled (DOC_CHECKER_COMPILE=all)"
+
+# the NegEx/ConText evaluation set through the checker's ConText and stock medspaCy's
+bench-context: build
+	$(PY) scripts/bench_context.py
 
 fuzz: build
 	$(PY) scripts/fuzz.py --minutes $(or $(MINUTES),10)

@@ -56,8 +56,14 @@ class Checker:
         self,
         profile: Union[None, str, os.PathLike, dict, Profile] = None,
         patterns: Union[None, str, os.PathLike] = None,
+        engine: str = "doc-checker",
     ) -> None:
+        """``engine="medspacy"`` builds the same checker from stock medspaCy components
+        (Sectionizer, TargetMatcher, ConText) with the same rule files: slower, for users who
+        must run stock medspaCy; its results differ only by the deviations listed in
+        ``doc_checker.nlp.deviations``."""
         self._profile_arg = profile
+        self.engine = engine
         self._patterns_arg = str(patterns) if patterns is not None else None
         self.ruleset: Ruleset = load_ruleset(patterns)
         self.profile: Profile = load_profile(
@@ -69,7 +75,7 @@ class Checker:
         self.claim_rules: ClaimRules = load_claim_rules(
             claims_dir if claims_dir is not None else default_patterns_dir()
         )
-        self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
+        self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS, engine=engine)
         self._primer = ChunkCachePrimer(self.nlp.tokenizer)
         self._base_strings = len(self.nlp.vocab.strings)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
@@ -106,6 +112,17 @@ class Checker:
         known, for the claim edits. Raises InputError for text that cannot be a note."""
         text = validate_text(text)
         return self._result(self.nlp(self._make_doc(text)), note_id, meta, codes, keep_text)
+
+    def doc(self, text: Union[str, bytes]):
+        """The note through the checker's pipeline, as a Doc medspaCy code can read: targets in
+        span group ``medspacy_spans`` and ``doc.ents``, with medspaCy's extensions
+        (``is_negated`` ... ``modifiers``, ``section_category``, ``doc._.sections``,
+        ``doc._.context_graph``); see :mod:`doc_checker.nlp.interop`. (Those are Python objects
+        on the Doc: for inspection and medspaCy's tools, not for DocBin.)"""
+        from .nlp.interop import to_medspacy
+
+        doc = self.nlp(self._make_doc(validate_text(text)))
+        return to_medspacy(doc, self.nlp, self.ruleset)
 
     def _make_doc(self, text: str):
         """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
@@ -196,7 +213,7 @@ class Checker:
         so a long batch would grow without bound: past VOCAB_REFRESH_STRINGS new strings the
         pipeline is rebuilt with a fresh vocabulary (same rules, same results)."""
         if len(self.nlp.vocab.strings) - self._base_strings > VOCAB_REFRESH_STRINGS:
-            self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
+            self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS, engine=self.engine)
             self._primer = ChunkCachePrimer(self.nlp.tokenizer)
             self._base_strings = len(self.nlp.vocab.strings)
 
@@ -259,7 +276,7 @@ class Checker:
                 max_workers=n_process - 1,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(self._profile_arg, self._patterns_arg),
+                initargs=(self._profile_arg, self._patterns_arg, self.engine),
             )
         frozen = context.get_start_method() == "fork"
         if frozen:
@@ -437,9 +454,13 @@ _WORKER: Optional[Checker] = None
 _PARENT: Optional[Checker] = None
 
 
-def _init_worker(profile, patterns) -> None:
+def _init_worker(profile, patterns, engine="doc-checker") -> None:
     global _WORKER
-    _WORKER = _PARENT if _PARENT is not None else Checker(profile=profile, patterns=patterns)
+    _WORKER = (
+        _PARENT
+        if _PARENT is not None
+        else Checker(profile=profile, patterns=patterns, engine=engine)
+    )
 
 
 def _worker_check(chunk, keep_text):

@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--patterns", help="patterns directory (rule files) replacing the shipped one"
     )
+    common.add_argument(
+        "--engine",
+        choices=["doc-checker", "medspacy"],
+        default="doc-checker",
+        help="medspacy: the same checker built from stock medspaCy components (slower; results "
+        "differ only by the deviations README lists)",
+    )
 
     c = sub.add_parser(
         "check", parents=[common], help="check notes and print a worklist or records"
@@ -270,7 +277,9 @@ def _existing_file(raw: str) -> Path:
 def _checker(args):
     from .checker import Checker
 
-    return Checker(profile=args.profile, patterns=args.patterns)
+    return Checker(
+        profile=args.profile, patterns=args.patterns, engine=getattr(args, "engine", "doc-checker")
+    )
 
 
 def _progress(iterable, total: Optional[int], enabled: bool):
@@ -484,13 +493,21 @@ def cmd_diff(args) -> int:
     return EXIT_ERRORS if diff.changed else EXIT_OK
 
 
+def _doc_checker_engine_only(args) -> None:
+    """The service and Spark build their own Checkers: refuse --engine there, never ignore it."""
+    if getattr(args, "engine", "doc-checker") != "doc-checker":
+        raise UsageError(f"--engine {args.engine} is for check, explain and evaluate")
+
+
 def cmd_serve(args) -> int:
+    _doc_checker_engine_only(args)
     from .service.app import run_server  # needs the "service" extra
 
     return run_server(args)
 
 
 def cmd_spark(args) -> int:
+    _doc_checker_engine_only(args)
     from .spark import run_spark_cli  # needs the "spark" extra
 
     return run_spark_cli(args)

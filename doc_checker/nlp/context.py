@@ -42,6 +42,7 @@ class Rule:
     allowed: Optional[FrozenSet[str]]
     excluded: Optional[FrozenSet[str]]
     terminated_by: FrozenSet[str]
+    max_targets: Optional[int] = None  # only the n targets nearest the modifier (medspaCy's)
 
 
 @dataclass(slots=True)
@@ -140,6 +141,7 @@ class ConTextComponent(RuleSerializer):
                     terminated_by=frozenset(t.upper() for t in r.terminated_by)
                     if r.terminated_by
                     else DEFAULT_TERMINATED_BY,
+                    max_targets=r.max_targets,
                 )
             )
             if isinstance(r.pattern, list):
@@ -188,10 +190,16 @@ class ConTextComponent(RuleSerializer):
                         bisect.bisect_left(by_start, m.scope_start - longest),
                         bisect.bisect_left(by_start, m.scope_end),
                     )
-                    for i in near:
-                        t0, t1, label = spans[i]
-                        if m.modifies(t0, t1, label):
-                            found.setdefault(i, set()).add(m.rule.category)
+                    hits = [i for i in near if m.modifies(*spans[i])]
+                    limit = m.rule.max_targets
+                    if limit is not None and len(hits) > limit:
+                        # medspaCy's reduce_targets: the nearest, ties in document order
+                        hits = sorted(
+                            hits,
+                            key=lambda i: min(abs(m.start - spans[i][1]), abs(spans[i][0] - m.end)),
+                        )[:limit]
+                    for i in hits:
+                        found.setdefault(i, set()).add(m.rule.category)
             for i, cats in found.items():
                 t0, t1, label = spans[i]
                 result[target_key(t0, t1, label)] = sorted(cats)

@@ -18,6 +18,7 @@ from spacy.language import Language
 from ..rules import Ruleset
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
+from .reference import StockContext, StockSections, StockTargets
 from .sections import Sections
 from .sentences import LineSentenceSplitter
 from .targets import TargetLayers, lexicon_variants
@@ -48,9 +49,38 @@ def make_context(nlp: Language, name: str) -> ConTextComponent:
     return ConTextComponent(nlp, name)
 
 
-def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
+# the reference engine: stock medspaCy components (Sectionizer, TargetMatcher, ConText) with the
+# same rules, behind the same span groups (``build_nlp(engine="medspacy")``)
+@Language.factory("doc_checker_medspacy_sections", assigns=["doc.spans"])
+def make_stock_sections(nlp: Language, name: str) -> StockSections:
+    return StockSections(nlp, name)
+
+
+@Language.factory("doc_checker_medspacy_targets", assigns=["doc.spans"])
+def make_stock_targets(nlp: Language, name: str) -> StockTargets:
+    return StockTargets(nlp, name)
+
+
+@Language.factory("doc_checker_medspacy_context", assigns=["doc.user_data"])
+def make_stock_context(nlp: Language, name: str) -> StockContext:
+    return StockContext(nlp, name)
+
+
+ENGINES = ("doc-checker", "medspacy")
+
+
+def build_nlp(
+    ruleset: Ruleset, max_length: int = 1_000_000, engine: str = "doc-checker"
+) -> Language:
     """The pipeline, its components given the ruleset's rule objects (nothing is read here:
-    a Checker reads its patterns directory once). ``nlp.to_disk`` saves the rules themselves."""
+    a Checker reads its patterns directory once). ``nlp.to_disk`` saves the rules themselves.
+    ``engine="medspacy"``: the same with stock medspaCy's Sectionizer, TargetMatcher and ConText
+    in place of the checker's own (slower; for users who must run stock medspaCy, and the
+    reference the differential tests compare against)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    if engine == "medspacy":
+        return _build_stock(ruleset, max_length)
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
     nlp.max_length = (
@@ -72,4 +102,25 @@ def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
     nlp.add_pipe("doc_checker_abbreviations")
     context: ConTextComponent = nlp.add_pipe("doc_checker_context")  # type: ignore[assignment]
     context.add_patterns(ruleset.context_rules)
+    return nlp
+
+
+def _build_stock(ruleset: Ruleset, max_length: int) -> Language:
+    nlp = spacy.blank("en")
+    nlp.tokenizer = create_medspacy_tokenizer(nlp)
+    nlp.max_length = max_length
+    nlp.add_pipe("doc_checker_sentences")
+    sections: StockSections = nlp.add_pipe(  # type: ignore[assignment]
+        "doc_checker_medspacy_sections", name="doc_checker_sections"
+    )
+    sections.configure(ruleset)
+    targets: StockTargets = nlp.add_pipe(  # type: ignore[assignment]
+        "doc_checker_medspacy_targets", name="doc_checker_targets"
+    )
+    targets.configure(ruleset)
+    nlp.add_pipe("doc_checker_abbreviations")
+    context: StockContext = nlp.add_pipe(  # type: ignore[assignment]
+        "doc_checker_medspacy_context", name="doc_checker_context"
+    )
+    context.configure(ruleset)
     return nlp
