@@ -10,6 +10,7 @@ from ..errors import InputError
 
 MAX_NOTE_CHARS = 20_000_000
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -30,9 +31,12 @@ def decode_bytes(data: bytes) -> str:
                     "undecodable",
                     f"the note starts with a {encoding} byte-order mark but does not decode as {encoding}",
                 ) from None
-    if b"\x00" in data[:4096]:
+    nul = data.find(b"\x00")
+    if nul >= 0:
         raise InputError(
-            "binary", "the input contains NUL bytes: it looks like a binary file, not a text note"
+            "binary",
+            f"the input contains NUL bytes (the first at byte offset {nul}): "
+            "it looks like a binary file, not a text note",
         )
     try:
         return data.decode("utf-8")
@@ -59,9 +63,19 @@ def validate_text(text: Union[str, bytes, None, InputError]) -> str:
         raise InputError(
             "too_large", f"the note has {len(text):,} characters; the limit is {MAX_NOTE_CHARS:,}"
         )
-    if "\x00" in text:
+    nul = text.find("\x00")
+    if nul >= 0:
         raise InputError(
-            "binary", "the note contains NUL characters: it looks like binary data, not a text note"
+            "binary",
+            f"the note contains NUL characters (the first at character {nul}): "
+            "it looks like binary data, not a text note",
+        )
+    surrogate = _SURROGATE_RE.search(text)
+    if surrogate is not None:  # not encodable: it would fail deep in the pipeline or the output
+        raise InputError(
+            "invalid_text",
+            f"the note contains a lone surrogate code point (at character {surrogate.start()}): "
+            "it is not valid Unicode text",
         )
     sample = text[:4096]
     control = len(_CONTROL_RE.findall(sample))
