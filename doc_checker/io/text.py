@@ -84,3 +84,18 @@ def validate_text(text: Union[str, bytes, None, InputError]) -> str:
             "binary", "the note is mostly control characters: it looks like binary data"
         )
     return text
+
+
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(value: object) -> str:
+    """``value`` as one safe line for a terminal or a log: control characters (line breaks,
+    ANSI escapes, NUL), line separators and lone surrogates become ``\\xNN`` / ``\\uNNNN``
+    escapes, so a file name or an id can neither forge a line nor drive the terminal."""
+
+    def escape(match: "re.Match[str]") -> str:
+        code = ord(match.group(0))
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE_RE.sub(escape, str(value))
