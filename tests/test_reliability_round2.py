@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -439,3 +440,129 @@ def test_item07_workers_exit_when_the_parent_is_killed(tmp_path, sig):
     for w in alive:
         os.kill(w, signal.SIGKILL)
     assert not alive, "worker processes outlived their parent"
+
+
+# ------------------------------------------------------------ the service: 8, 9, 13, 14
+
+
+@pytest.fixture(scope="module")
+def service(checker):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from doc_checker.service.app import Settings, create_app
+
+    settings = Settings(max_batch=100, body_timeout=1)
+    with TestClient(create_app(checker, settings=settings)) as client:
+        yield client
+
+
+def _post_raw(client, path: str, body: str):
+    return client.post(path, content=body.encode(), headers={"content-type": "application/json"})
+
+
+def test_item08_service_refuses_lone_surrogates_with_422(service):
+    resp = _post_raw(service, "/v1/check", '{"text": "x \\ud800 fluoroscopy"}')
+    assert resp.status_code == 422 and resp.json()["error"]["code"] == "invalid_text"
+    for field in ('"note_id": "a\\udc00"', '"meta": {"k\\ud800": 1}', '"codes": ["7700\\ud800"]'):
+        resp = _post_raw(service, "/v1/check", '{"text": "fluoroscopy", ' + field + "}")
+        assert resp.status_code == 422, field
+        assert resp.json()["error"]["code"] == "invalid_request"
+    resp = _post_raw(
+        service, "/v1/check/batch", '{"notes": [{"text": "x \\ud800"}, {"text": "fluoroscopy"}]}'
+    )
+    assert resp.status_code == 200
+    first, second = resp.json()["results"]
+    assert first["error"]["code"] == "invalid_text" and "score" in second
+
+
+def test_item09_access_log_cannot_be_forged(service, caplog):
+    from doc_checker.service.app import OneLineFormatter
+
+    caplog.set_level(logging.INFO, logger="doc_checker.access")
+    service.get("/x%0a2026-12-01 16:59:59,000 ERROR doc_checker.service: FORGED%1b[2J%00")
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "doc_checker.access"]
+    assert "\n" not in line and "\x1b" not in line and "\x00" not in line
+    assert "\\x0a2026-12-01" in line and "\\x1b[2J\\x00" in line
+    record = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "a\nb %s", ("\x1b",), None)
+    assert OneLineFormatter("%(message)s").format(record) == "a\\x0ab \\x1b"
+
+
+def test_item13_batch_limit_comes_before_per_note_validation(service):
+    started = time.perf_counter()
+    resp = _post_raw(service, "/v1/check/batch", '{"notes": [' + ",".join(["{}"] * 300_000) + "]}")
+    elapsed = time.perf_counter() - started
+    assert resp.status_code == 413 and resp.json()["error"]["code"] == "batch_too_large"
+    assert len(resp.content) < 1000 and elapsed < 1.5
+
+
+def test_item13_validation_errors_are_capped(service):
+    resp = _post_raw(service, "/v1/check/batch", '{"notes": [' + ",".join(["{}"] * 100) + "]}")
+    assert resp.status_code == 422
+    error = resp.json()["error"]
+    assert error["error_count"] == 100 and len(error["details"]) == 20
+    assert "95 more" in error["message"] and len(resp.content) < 5000
+
+
+def _scope(path="/v1/check"):
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+
+def test_item14_stalled_upload_gets_408_within_the_timeout(checker, caplog):
+    import asyncio
+
+    from doc_checker.service.app import Settings, create_app
+
+    app = create_app(checker, settings=Settings(body_timeout=1))
+    sent = []
+    first = [True]
+
+    async def receive():
+        if first[0]:
+            first[0] = False
+            return {"type": "http.request", "body": b'{"text": "abc', "more_body": True}
+        await asyncio.sleep(3600)  # the client stopped sending
+
+    async def send(message):
+        sent.append(message)
+
+    caplog.set_level(logging.INFO, logger="doc_checker.access")
+    started = time.perf_counter()
+    asyncio.run(asyncio.wait_for(app(_scope(), receive, send), 10))
+    assert time.perf_counter() - started < 3
+    assert sent[0]["status"] == 408
+    assert json.loads(sent[1]["body"])["error"]["code"] == "request_timeout"
+    assert any(" 408 " in r.getMessage() for r in caplog.records if r.name == "doc_checker.access")
+
+
+def test_item14_client_disconnect_is_logged_as_a_disconnect_not_500(checker, caplog):
+    import asyncio
+
+    from doc_checker.service.app import Settings, create_app
+
+    app = create_app(checker, settings=Settings())
+    messages = [{"type": "http.request", "body": b'{"te', "more_body": True}]
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        raise AssertionError("nothing is sent to a client that left")
+
+    caplog.set_level(logging.INFO, logger="doc_checker.access")
+    asyncio.run(app(_scope(), receive, send))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "doc_checker.access"]
+    assert " 499 " in line and "disconnected" in line and " 500 " not in line
