@@ -566,3 +566,31 @@ def test_item14_client_disconnect_is_logged_as_a_disconnect_not_500(checker, cap
     asyncio.run(app(_scope(), receive, send))
     (line,) = [r.getMessage() for r in caplog.records if r.name == "doc_checker.access"]
     assert " 499 " in line and "disconnected" in line and " 500 " not in line
+
+
+# ------------------------------------------------------------ Also: ConText categories
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"category": "NEGATED"}, "unknown category 'NEGATED'"),
+        ({"terminated_by": ["NOPE"]}, "terminated_by"),
+    ],
+)
+def test_also_context_rule_with_unknown_category_is_refused(tmp_path, change, message):
+    import shutil
+
+    from doc_checker.errors import RulesError
+    from doc_checker.rules import default_patterns_dir, load_ruleset
+
+    patterns = tmp_path / "patterns"
+    shutil.copytree(
+        default_patterns_dir(), patterns, ignore=shutil.ignore_patterns("__pycache__", "*.py")
+    )
+    path = patterns / "context.json"
+    data = json.loads(path.read_text())
+    data["context_rules"][0].update(change)
+    path.write_text(json.dumps(data))
+    with pytest.raises(RulesError, match=rf"context.json: rule 0 .*{message}"):
+        load_ruleset(patterns)

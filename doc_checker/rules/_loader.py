@@ -43,6 +43,18 @@ _SECTION_KEYS = {
     "comment",
 }
 _DIRECTIONS = {"FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"}
+# the ConText categories the element logic acts on: any other one would be matched and then
+# silently ignored (a typo like "NEGATED" would turn a negation rule off)
+_CONTEXT_CATEGORIES = {
+    "NEGATED_EXISTENCE",
+    "HYPOTHETICAL",
+    "HISTORICAL",
+    "FAMILY",
+    "ALLERGY",
+    "OTHER_PURPOSE",
+    "TERMINATE",
+    "PSEUDO",
+}
 _SECTION_EFFECTS = {"indication", "historical", "hypothetical", "family", "allergy", "excluded"}
 
 
@@ -173,6 +185,21 @@ def _load_context(directory: Path) -> List[Dict[str, Any]]:
         if direction not in _DIRECTIONS:
             raise RulesError(
                 f"{path}: {_rule_name(i, rule)}: direction must be one of {sorted(_DIRECTIONS)}"
+            )
+        category = rule["category"].strip().upper()
+        if category not in _CONTEXT_CATEGORIES:
+            raise RulesError(
+                f"{path}: {_rule_name(i, rule)}: unknown category {rule['category']!r}; "
+                f"one of {sorted(_CONTEXT_CATEGORIES)}"
+            )
+        ends = rule.get("terminated_by")
+        if ends is not None and (
+            not isinstance(ends, list)
+            or any(not isinstance(c, str) or c.upper() not in _CONTEXT_CATEGORIES for c in ends)
+        ):
+            raise RulesError(
+                f"{path}: {_rule_name(i, rule)}: terminated_by must be a list of categories "
+                f"from {sorted(_CONTEXT_CATEGORIES)}"
             )
         scope = rule.get("max_scope")
         if scope is not None and (
