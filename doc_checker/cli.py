@@ -355,7 +355,7 @@ def cmd_check(args) -> int:
                 return
 
     if output.path is None:
-        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     with checker, output.open(resumed, identity) as fh:  # the checker's workers end here
         write_outcomes(
             args.format,

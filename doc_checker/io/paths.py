@@ -1,8 +1,8 @@
 """Command-line inputs: expand PATH arguments, then read each file in its format.
 
 A directory stands for every ``*.txt`` below it (any case, links followed, sorted); ``-`` is
-one note on stdin. Files are read by :mod:`doc_checker.io.readers` (txt, csv, tsv, jsonl, hl7, fhir json), lazily; a bad
-row, message or resource becomes an error record in place.
+one note on stdin. Files are read by :mod:`doc_checker.io.readers` (txt, csv, tsv, jsonl, hl7,
+fhir json), lazily; a bad row, message or resource becomes an error record in place.
 """
 
 from __future__ import annotations
