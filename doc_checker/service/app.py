@@ -20,14 +20,16 @@ worker thread, one at a time per process (the spaCy pipeline is not shared betwe
 ``--workers N`` runs N processes.
 
 Settings (environment): ``DOC_CHECKER_MAX_BODY_BYTES`` (default 2 MB), ``DOC_CHECKER_MAX_BATCH``
-(100), ``DOC_CHECKER_MAX_NOTE_CHARS`` (1,000,000), ``DOC_CHECKER_TOKEN`` or
+(100), ``DOC_CHECKER_MAX_NOTE_CHARS`` (1,000,000), ``DOC_CHECKER_BODY_TIMEOUT`` (30 s to
+receive a request body, else 408), ``DOC_CHECKER_TOKEN`` or
 ``DOC_CHECKER_TOKEN_FILE`` (bearer token; when set every endpoint but ``/``, ``/healthz`` and
 ``/readyz`` needs ``Authorization: Bearer <token>``). ``DOC_CHECKER_PROFILE`` and
 ``DOC_CHECKER_PATTERNS`` carry ``--profile`` / ``--patterns`` to worker processes.
 
 Privacy: no note text in any log line or error response. The access log has method, path (no
-query string), status and duration; validation errors name field locations and messages, never
-the values sent.
+query string), status and duration, control characters escaped (a client that left before the
+answer is logged as 499); validation errors name field locations and messages, never the
+values sent.
 """
 
 from __future__ import annotations
