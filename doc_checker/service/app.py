@@ -165,9 +165,7 @@ class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # the text is the checker's to refuse (422 alone, an error record in a batch)
-    _unicode_only = field_validator("note_id", "codes", "meta", mode="after")(
-        _no_surrogates
-    )
+    _unicode_only = field_validator("note_id", "codes", "meta", mode="after")(_no_surrogates)
 
     text: str = Field(description="the note text")
     note_id: Optional[str] = Field(default=None, description="echoed in the result")
