@@ -62,10 +62,13 @@ def test_item02_csv_quote_open_to_end_of_file(tmp_path):
 
 def test_item02_csv_real_multiline_cell_still_reads(tmp_path):
     path = tmp_path / "q.csv"
-    path.write_text('note_id,text\nn1,"line one,\nline two, ""quoted"""\nn2,c\n')
+    path.write_text(
+        'note_id,text\nn1,"line one,\nline two, ""quoted"""\nn2,"Plan:\nfollow up,"\nn3,c\n'
+    )
     recs = _records(path)
-    assert [r.ok for r in recs] == [True, True]
+    assert [r.ok for r in recs] == [True, True, True]
     assert recs[0].text == 'line one,\nline two, "quoted"'
+    assert recs[1].text == "Plan:\nfollow up,"
 
 
 # ------------------------------------------------------------ 3: no cell value on stderr

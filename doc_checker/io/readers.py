@@ -278,7 +278,7 @@ def _read_delimited(
             )
             continue
         row_no += 1
-        if reader.line_num > first_line and _quote_swallowed_row(row, delimiter):
+        if reader.line_num > first_line and _quote_swallowed_row(row, delimiter, text_i):
             yield _error(
                 f"{where}:row {row_no}",
                 "bad_row",
@@ -340,16 +340,24 @@ def _csv_problem(exc: csv.Error) -> str:
     return msg
 
 
-def _quote_swallowed_row(row: List[str], delimiter: str) -> bool:
-    """A multi-line cell that ends with a line holding a delimiter and then a closing quote:
-    ``n1,"a`` / ``n2,"`` read as one row whose cell is ``a\nn2,``. A real note's line rarely
-    ends in a bare delimiter, so such a cell is taken for a quote left open."""
-    for cell in row:
-        if "\n" in cell:
-            tail = cell.rstrip("\r\n").rsplit("\n", 1)[-1]
-            if tail.endswith(delimiter) and "\n" in cell.rstrip("\r\n"):
-                return True
-    return False
+def _quote_swallowed_row(row: List[str], delimiter: str, text_i: int) -> bool:
+    """A multi-line text cell whose last line looks like the start of the next row, up to its
+    own opening quote: ``n1,"a`` / ``n2,"`` read as one row whose text is ``a\\nn2,``. That
+    last line holds exactly the delimiters before the text column, ends with one and has no
+    space (ids and codes, not prose), so a note whose line ends with a comma is not taken."""
+    if text_i >= len(row):
+        return False
+    cell = row[text_i].rstrip("\r\n")
+    if "\n" not in cell:
+        return False
+    tail = cell.rsplit("\n", 1)[1]
+    return (
+        text_i > 0
+        and tail.endswith(delimiter)
+        and tail.count(delimiter) == text_i
+        and len(tail) <= 200
+        and not any(c.isspace() for c in tail)
+    )
 
 
 # --------------------------------------------------------------------------------------------
