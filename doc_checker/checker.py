@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union, cast
 
 from .decide.claims import ClaimRules, claim_findings, load_claim_rules, parse_codes
 from .decide.coding import suggest_code
@@ -262,10 +262,10 @@ class Checker:
                 except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
                     out[k] = _internal_error(chunk[k], "pipeline", exc)
                     docs.append(None)
-        for (k, _), doc in zip(good, docs):
+        for (k, _), doc in zip(good, docs, strict=True):
             if doc is not None:
                 out[k] = self._outcome(doc, chunk[k], keep_text)
-        return out  # type: ignore[return-value]
+        return cast(List[Outcome], out)  # every slot is set: an error record or a result
 
     def _outcome(self, doc, item: _Item, keep_text: bool) -> Outcome:
         try:

@@ -16,7 +16,7 @@ from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._version import __version__
 from .decide.claims import parse_codes
-from .errors import DocCheckerError, UsageError
+from .errors import DocCheckerError, InputError, UsageError
 from .io.paths import iter_records, resolve_paths
 from .io.readers import FORMATS as INPUT_FORMATS
 from .io.text import printable
@@ -57,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="a note file (.txt, .csv, .tsv, .jsonl, .hl7, FHIR .json), a directory (all *.txt below it), or - for stdin",
+        help=(
+            "a note file (.txt, .csv, .tsv, .jsonl, .hl7, FHIR .json), a directory (all *.txt "
+            "below it), or - for stdin"
+        ),
     )
     c.add_argument("--format", choices=FORMATS, default="table")
     c.add_argument(
@@ -135,10 +138,80 @@ def _parser() -> argparse.ArgumentParser:
 
     add_spark_arguments(k)
 
-    v = sub.add_parser("evaluate", parents=[common], help="compare against gold labels (JSONL)")
-    v.add_argument("gold", metavar="GOLD.jsonl")
-    v.add_argument("--json", dest="as_json", action="store_true", help="print the numbers as JSON")
+    _add_evaluate_parser(sub, common)
+    _add_diff_parser(sub)
     return p
+
+
+def _add_note_input_arguments(p: argparse.ArgumentParser) -> None:
+    """How to read note files (as for ``check``)."""
+    p.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        help="read every note file as this format (default: by extension)",
+    )
+    p.add_argument("--id-column", default="note_id", help="CSV/TSV/JSONL note id column")
+    p.add_argument("--text-column", default="text", help="CSV/TSV/JSONL note text column")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--n-process", type=int, default=1, help="worker processes (default 1)")
+
+
+def _add_evaluate_parser(sub, common: argparse.ArgumentParser) -> None:
+    from .io.evaluation_report import EVALUATION_FORMATS
+
+    v = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        help="score the checker against labels: corpus, project gold or coders' decisions (JSONL)",
+    )
+    v.add_argument(
+        "labels",
+        nargs="+",
+        metavar="LABELS.jsonl",
+        help="labels, any mix of the corpus, gold and decision formats (detected per line)",
+    )
+    v.add_argument(
+        "--notes",
+        action="append",
+        metavar="PATH",
+        help="where the notes of labels without text are (decisions): a directory of .txt, "
+        "CSV/TSV/JSONL, HL7, FHIR; matched by note id; repeatable",
+    )
+    v.add_argument("--format", choices=EVALUATION_FORMATS, default="table")
+    v.add_argument("--json", dest="as_json", action="store_true", help="same as --format json")
+    v.add_argument(
+        "--show",
+        action="store_true",
+        help="list each disagreement with the evidence the checker used (prints note text)",
+    )
+    v.add_argument("--output", "-o", help="write here instead of stdout")
+    _add_note_input_arguments(v)
+
+
+def _add_diff_parser(sub) -> None:
+    from .io.diff_report import DIFF_FORMATS
+
+    d = sub.add_parser(
+        "diff",
+        help="what a rule change changes: run two rulesets over the same notes and compare "
+        "(exit 1 when any note changes)",
+    )
+    d.add_argument("paths", nargs="+", metavar="PATH", help="the notes (as for check)")
+    d.add_argument("--patterns", required=True, help="the new patterns directory")
+    d.add_argument(
+        "--base-patterns", help="the patterns directory to compare with (default: the shipped one)"
+    )
+    d.add_argument("--profile", help="profile JSON, the same for both runs")
+    d.add_argument(
+        "--gold",
+        action="append",
+        metavar="LABELS.jsonl",
+        help="labels (any format): say which changes fix a disagreement and which break an "
+        "agreement; repeatable",
+    )
+    d.add_argument("--format", choices=DIFF_FORMATS, default="table")
+    d.add_argument("--output", "-o", help="write here instead of stdout")
+    _add_note_input_arguments(d)
 
 
 class _Output:
@@ -224,7 +297,8 @@ class _Output:
             kept = data[:cut]  # drops a line cut short by a kill
         with open(self.partial, "wb") as raw:
             raw.write(kept)
-        self.ident.write_text(json.dumps(identity, sort_keys=True), encoding="utf-8")
+        if identity:
+            self.ident.write_text(json.dumps(identity, sort_keys=True), encoding="utf-8")
         # backslashreplace: a lone surrogate in an id or a carried value must not end the run
         fh = open(self.partial, "a", encoding="utf-8", errors="backslashreplace", newline="")
         try:
@@ -236,6 +310,17 @@ class _Output:
         if self.path is not None and self.partial is not None and self.ident is not None:
             os.replace(self.partial, self.path)
             self.ident.unlink(missing_ok=True)
+
+
+@contextmanager
+def _output(path: Optional[str]) -> Iterator[IO[str]]:
+    """stdout, or ``path`` written via ``path.partial`` and renamed when complete (evaluate,
+    diff); the output path is checked before anything is computed."""
+    out = _Output(path)
+    out.check([])
+    with out.open(0, {}) as fh:
+        yield fh
+    out.finish()
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -413,7 +498,7 @@ def cmd_explain(args) -> int:
     result = checker.check(text, note_id=path.stem)
     console = Console()
     rich_text = Text(text)
-    for name, el in result.elements.items():
+    for el in result.elements.values():
         for m in el.ignored:
             rich_text.stylize(IGNORED_STYLE, m.start, m.end)
     for name, el in result.elements.items():
@@ -449,45 +534,88 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
-def cmd_evaluate(args) -> int:
-    from .evaluation import evaluate_gold_file
-
-    gold = _existing_file(args.gold)
-    try:
-        with _checker(args) as checker:
-            ev = evaluate_gold_file(checker, gold)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if args.as_json:
-        print(json.dumps(ev.to_dict(), indent=2))
-        return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"evaluation on {ev.n} notes")
-    for col in ("element", "precision", "recall", "F1", "tp", "fp", "fn", "tn"):
-        table.add_column(col, justify="left" if col == "element" else "right")
-    for name, s in ev.elements.items():
-        table.add_row(
-            name,
-            f"{s.precision:.3f}",
-            f"{s.recall:.3f}",
-            f"{s.f1:.3f}",
-            str(s.tp),
-            str(s.fp),
-            str(s.fn),
-            str(s.tn),
-        )
-    console.print(table)
-    console.print(
-        f"verdict accuracy: {ev.verdict_accuracy:.3f}   code accuracy: {ev.code_accuracy:.3f}"
+def _notes_by_id(args, wanted: set) -> Dict[str, str]:
+    """The texts of the wanted note ids from --notes (read as ``check`` reads its inputs)."""
+    notes: Dict[str, str] = {}
+    records = iter_records(
+        resolve_paths(args.notes), args.input_format, args.id_column, args.text_column
     )
-    if ev.disagreements:
-        console.print(f"disagreements ({len(ev.disagreements)}):")
-        for d in ev.disagreements:
-            console.print("  " + json.dumps(d))
+    for record in records:
+        note_id = None if record.note_id is None else str(record.note_id)
+        if note_id is None or note_id not in wanted:
+            continue
+        if isinstance(record.text, InputError):
+            raise UsageError(f"{record.where}: note {note_id!r} cannot be read: {record.text}")
+        notes[note_id] = record.text
+    return notes
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluation import attach_texts, evaluate_labels, read_labels
+    from .io.evaluation_report import write_evaluation
+
+    paths = [_existing_file(raw) for raw in args.labels]
+    labels = []
+    for path in paths:
+        labels.extend(read_labels(path))
+    seen: Dict[str, str] = {}
+    for label in labels:
+        if label.note_id in seen:
+            raise UsageError(
+                f"{label.where}: note {label.note_id!r} is labelled again (first at "
+                f"{seen[label.note_id]})"
+            )
+        seen[label.note_id] = label.where
+    if args.notes:
+        wanted = {label.note_id for label in labels if label.text is None}
+        attach_texts(labels, _notes_by_id(args, wanted))
+    else:
+        attach_texts(labels)
+    fmt = "json" if args.as_json else args.format
+    with _checker(args) as checker:
+        ev = evaluate_labels(
+            checker,
+            labels,
+            batch_size=args.batch_size,
+            n_process=args.n_process,
+            show_evidence=args.show,
+        )
+    with _output(args.output) as fh:
+        write_evaluation(fmt, ev, fh, title=f"evaluation of {', '.join(args.labels)}")
     return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from .checker import Checker
+    from .evaluation import read_labels
+    from .io.diff_report import summary_lines, write_diff
+    from .ruleset_diff import diff_outcomes
+
+    if "-" in args.paths:
+        raise UsageError("diff reads its notes once per ruleset: give files, not - (stdin)")
+    paths = resolve_paths(args.paths)
+    labels = None
+    if args.gold:
+        labels = {}
+        for raw in args.gold:
+            for label in read_labels(_existing_file(raw)):
+                labels[label.note_id] = label
+    new = Checker(profile=args.profile, patterns=args.patterns)
+    base = Checker(profile=args.profile, patterns=args.base_patterns)
+
+    def run(checker):
+        records = iter_records(paths, args.input_format, args.id_column, args.text_column)
+        return checker.check_many(records, batch_size=args.batch_size, n_process=args.n_process)
+
+    with base, new:
+        pairs = zip(run(base), run(new), strict=True)  # one outcome per note, in input order
+        diff = diff_outcomes(pairs, labels, base.ruleset_version, new.ruleset_version)
+    with _output(args.output) as fh:
+        write_diff(args.format, diff, fh)
+    if args.output or args.format != "table":
+        for line in summary_lines(diff):
+            print(f"doc-checker: {line.strip()}", file=sys.stderr)
+    return EXIT_ERRORS if diff.changed else EXIT_OK
 
 
 def cmd_serve(args) -> int:
@@ -506,6 +634,7 @@ COMMANDS = {
     "check": cmd_check,
     "explain": cmd_explain,
     "evaluate": cmd_evaluate,
+    "diff": cmd_diff,
     "serve": cmd_serve,
     "spark": cmd_spark,
 }

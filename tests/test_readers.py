@@ -229,7 +229,8 @@ def test_hl7_oru_batch_mixed_separators_and_escapes(checker, plain_result):
     same_check(checker, plain_result, first.text)
     assert recs[1].text == (
         "INDICATION: Left knee pain & effusion.\n"
-        "PROCEDURE: Under fluoroscopic guidance a 20-gauge needle was placed into the left knee joint\n"
+        "PROCEDURE: Under fluoroscopic guidance a 20-gauge needle was placed into the left knee "
+        "joint\n"
         "Contrast: 3 mL Omnipaque 300 confirmed intra-articular position.\n"
         "Fluoroscopy time: 0.3 min^ air kerma 1.1 mGy | images saved \\ PACS ~ done. Café line\ntwo"
     )

@@ -10,9 +10,24 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
+from .text import decode_bytes
+
+if TYPE_CHECKING:  # at run time the readers are imported on first use (below)
+    from .readers import NoteRecord
 
 
 def resolve_paths(
@@ -99,13 +114,13 @@ def iter_records(
     text_column: str = "text",
     codes_column: str = "cpt_codes",
     codes: Optional[str] = None,
-) -> Iterator[Any]:
+) -> Iterator[NoteRecord]:
     """Every note of every path, in order, as reader records. Formats, and the header of every
     CSV/TSV file, are checked before any note is read (a UsageError); ``codes`` fills in the
     billed codes where a record has none."""
-    from .readers import NoteRecord, detect_format, read_records
+    from .readers import detect_format, read_records
 
-    opened = {}
+    opened: Dict[int, Iterator[NoteRecord]] = {}
     for i, path in enumerate(paths):
         if path == "-":
             continue
@@ -114,14 +129,24 @@ def iter_records(
             opened[i] = read_records(str(path), fmt, id_column, text_column, codes_column)
     for i, path in enumerate(paths):
         if path == "-":
-            records: Iterator[Any] = iter(
-                [NoteRecord("stdin", sys.stdin.buffer.read(), {}, None, "stdin")]
-            )
+            records: Iterator[NoteRecord] = iter([_stdin_record()])
+        elif i in opened:
+            records = opened.pop(i)
         else:
-            records = opened.pop(i, None) or read_records(
-                str(path), input_format, id_column, text_column, codes_column
-            )
+            records = read_records(str(path), input_format, id_column, text_column, codes_column)
         for record in records:
             if codes is not None and record.codes is None:
                 record.codes = codes
             yield record
+
+
+def _stdin_record() -> NoteRecord:
+    """The one note on stdin, decoded as a .txt file is (a decoding failure is its error)."""
+    from .readers import NoteRecord
+
+    text: Union[str, InputError]
+    try:
+        text = decode_bytes(sys.stdin.buffer.read())
+    except InputError as exc:
+        text = exc
+    return NoteRecord("stdin", text, {}, None, "stdin")

@@ -29,7 +29,18 @@ import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Generator,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    Union,
+)
 
 import hl7
 
@@ -171,7 +182,7 @@ def _raise_csv_field_limit() -> None:
             limit = int(limit / 10)
 
 
-def _decoded_lines(p: Path) -> Iterator[str]:
+def _decoded_lines(p: Path) -> Generator[str, None, None]:
     """The file's physical lines, UTF-8 decoded one at a time (a leading BOM dropped). Invalid
     bytes become lone surrogates (surrogateescape) so the row holding them can be refused alone."""
     with p.open("rb") as fh:
@@ -504,9 +515,10 @@ def _hl7_messages(p: Path) -> Iterator[Tuple[List[str], bool]]:
 
 
 def _hl7_unescape(value: str, fs: str, cs: str, rs: str, ss: str, esc: str) -> str:
-    """Decode HL7 v2 escape sequences (chapter 2.7): delimiters (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\ \\P\\),
-    formatting (\\.br\\, \\.sp N\\, \\.ce\\, \\.sk N\\; \\.in\\ \\.ti\\ \\.fi\\ \\.nf\\ dropped),
-    highlighting (\\H\\ \\N\\ dropped) and hex data (\\Xhh..\\, read as UTF-8 bytes, else Latin-1).
+    """Decode HL7 v2 escape sequences (chapter 2.7): delimiters (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\
+    \\P\\), formatting (\\.br\\, \\.sp N\\, \\.ce\\, \\.sk N\\; \\.in\\ \\.ti\\ \\.fi\\ \\.nf\\
+    dropped), highlighting (\\H\\ \\N\\ dropped) and hex data (\\Xhh..\\, read as UTF-8 bytes,
+    else Latin-1).
     Character-set switches and application escapes are dropped; an unterminated escape is kept
     as it is. (python-hl7's own unescape logs the whole field on an unknown sequence, which would
     put note text in logs, and decodes \\X..\\ byte by byte: hence this one.)"""
@@ -882,7 +894,7 @@ def _pick_attachment(atts: List[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any
     seen = [_content_type(a)[0] for a in atts]
     best: Optional[Dict[str, Any]] = None
     best_rank: Optional[Tuple[int, int]] = None
-    for att, media in zip(atts, seen):
+    for att, media in zip(atts, seen, strict=True):
         if media not in ("text/plain", "text/html"):
             continue
         rank = (
@@ -950,7 +962,9 @@ def _fhir_resource(res: Dict[str, Any], loc: str) -> Iterator[NoteRecord]:
             else None
         )
         field_name = "content.attachment"
-        ctx = res.get("context") if isinstance(res.get("context"), dict) else {}
+        ctx = res.get("context")
+        if not isinstance(ctx, dict):
+            ctx = {}
         encounter = _ref(ctx.get("encounter"))
         code = _concept_text(res.get("type"))
     else:

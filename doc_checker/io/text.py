@@ -29,7 +29,8 @@ def decode_bytes(data: bytes) -> str:
             except UnicodeDecodeError:
                 raise InputError(
                     "undecodable",
-                    f"the note starts with a {encoding} byte-order mark but does not decode as {encoding}",
+                    f"the note starts with a {encoding} byte-order mark but does not decode as "
+                    f"{encoding}",
                 ) from None
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -43,7 +44,8 @@ def decode_bytes(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(
             "not_utf8",
-            f"the input is not valid UTF-8 (invalid byte at offset {exc.start}); convert it to UTF-8",
+            f"the input is not valid UTF-8 (invalid byte at offset {exc.start}); "
+            "convert it to UTF-8",
         ) from None
 
 

@@ -114,16 +114,8 @@ def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = Fal
 
     items = list(outcomes) if keep_order else worklist_order(list(outcomes))
     table = Table(title="doc-checker worklist (lowest score first)", show_lines=False)
-    for col, kw in (
-        ("note", {}),
-        ("score", {"justify": "right"}),
-        ("verdict", {}),
-        ("code", {}),
-        ("missing (required)", {}),
-        ("findings", {}),
-        ("claim", {}),
-    ):
-        table.add_column(col, **kw)
+    for col in ("note", "score", "verdict", "code", "missing (required)", "findings", "claim"):
+        table.add_column(col, justify="right" if col == "score" else "left")
     for o in items:  # values are Text, never markup: an id "[/red]" must print as itself
         if isinstance(o, ErrorRecord):
             table.add_row(

@@ -87,7 +87,8 @@ class AbbreviationPropagator:
         for s, e, _ in bounds:
             occupied[s:e] = True
         for long_form, short in pairs:
-            # targets overlapping the long form: they start before its end, at most `longest` earlier
+            # targets overlapping the long form: they start before its end, at most `longest`
+            # earlier
             lo = bisect.bisect_left(starts, long_form.start - longest)
             hi = bisect.bisect_left(starts, long_form.end)
             inside = [b for b in bounds[lo:hi] if b[0] < long_form.end and long_form.start < b[1]]

@@ -5,8 +5,9 @@ ConTextRules; each gets a scope in its sentence (FORWARD, BACKWARD or BIDIRECTIO
 ``max_scope`` tokens); a TERMINATE phrase, a rule's ``terminated_by`` category or another
 modifier of the same category ends a scope; PSEUDO phrases modify nothing and silence the
 triggers inside them. Other overlapping modifiers are all kept (as medspaCy with
-``prune_on_modifier_overlap=False``). The result is plain data, ``doc.user_data["dc_modifiers"]``: for each modified target
-("start:end:label") the sorted categories that modify it. (medspaCy's component stores Python
+``prune_on_modifier_overlap=False``). The result is plain data,
+``doc.user_data["dc_modifiers"]``: for each modified target ("start:end:label") the sorted
+categories that modify it. (medspaCy's component stores Python
 objects on spans and the Doc, which breaks DocBin and costs more than tokenizing the note.)
 """
 
@@ -169,7 +170,8 @@ class ConTextComponent:
 
     def _modifiers(self, doc: Doc) -> Tuple[List[int], Dict[int, List[Modifier]]]:
         """Sentence starts, and the doc's modifiers (scopes set and limited) by sentence."""
-        # overlapping matches are all kept (medspaCy's ConText with prune_on_modifier_overlap=False),
+        # overlapping matches are all kept (medspaCy's ConText with
+        # prune_on_modifier_overlap=False),
         # except a trigger inside a PSEUDO phrase: 'without difficulty' silences its 'without'
         matches = sorted(set(self.matcher(doc)), key=lambda m: (m[1], m[2], m[0]))
         pseudo = [(s, e) for k, s, e in matches if self.rules[k].direction == "PSEUDO"]

@@ -124,7 +124,8 @@ def _check_pattern(path: Path, where: str, pattern: Any) -> None:
         or not all(isinstance(t, dict) for t in pattern)
     ):
         raise RulesError(
-            f"{path}: {where}: 'pattern' must be a regex string or a non-empty list of token objects"
+            f"{path}: {where}: 'pattern' must be a regex string or a non-empty list of "
+            "token objects"
         )
     for tok in pattern:
         for value in tok.values():
@@ -222,7 +223,8 @@ def _load_sections(
     for category, effect in effects.items():
         if effect not in _SECTION_EFFECTS:
             raise RulesError(
-                f"{path}: section_effects[{category!r}]: {effect!r} is not one of {sorted(_SECTION_EFFECTS)}"
+                f"{path}: section_effects[{category!r}]: {effect!r} is not one of "
+                f"{sorted(_SECTION_EFFECTS)}"
             )
     unknown = set(data) - {
         "comment",

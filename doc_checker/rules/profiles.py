@@ -63,7 +63,8 @@ def profile_from_dict(data: object, source: str = "<profile>") -> Profile:
             or weight != weight
         ):
             raise RulesError(
-                f"{source}: element {name!r}: 'weight' must be a non-negative number, got {weight!r}"
+                f"{source}: element {name!r}: 'weight' must be a non-negative number, "
+                f"got {weight!r}"
             )
         if required and weight == 0:
             raise RulesError(
