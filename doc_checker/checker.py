@@ -11,6 +11,10 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -47,6 +51,30 @@ class _Item:
     text: Any
     meta: Dict[str, Any] = field(default_factory=dict)
     codes: Any = None
+    where: str = ""  # a reader record's location ("notes.csv:row 7"), for error messages
+
+
+class _Deferred:
+    """The input iterator with its failure held back: when the caller's generator raises, the
+    notes already read are still checked and yielded, then ``check_many`` raises it."""
+
+    def __init__(self, items: Iterator[_Item]) -> None:
+        self._items = items
+        self.error: Optional[BaseException] = None
+
+    def __iter__(self) -> "_Deferred":
+        return self
+
+    def __next__(self) -> _Item:
+        if self.error is not None:
+            raise StopIteration
+        try:
+            return next(self._items)
+        except StopIteration:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised once what was read is yielded
+            self.error = exc
+            raise StopIteration from None
 
 
 class Checker:
@@ -196,17 +224,19 @@ class Checker:
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        items = _numbered(notes)
+        items = _Deferred(_numbered(notes))
         if n_process == 1:
             while True:
                 chunk = list(islice(items, batch_size))
                 if not chunk:
-                    return
+                    break
                 yield from self._check_chunk(chunk, keep_text)
         else:
             if n_process < 1:
                 n_process = os.cpu_count() or 1
             yield from self._check_parallel(items, batch_size, n_process, keep_text)
+        if items.error is not None:  # the input itself failed: after what it gave is yielded
+            raise items.error
 
     def _refresh_vocab(self) -> None:
         """spaCy's vocabulary keeps every string it has seen (accession numbers, dates, names),
@@ -229,8 +259,11 @@ class Checker:
             try:
                 good.append((k, validate_text(item.text)))
             except InputError as exc:
+                message = exc.message
+                if item.where and not message.startswith(item.where):
+                    message = f"{item.where}: {message}"  # say where, as the readers do
                 out[k] = ErrorRecord(
-                    item.note_id, exc.code, exc.message, position=item.position, meta=item.meta
+                    item.note_id, exc.code, message, position=item.position, meta=item.meta
                 )
         # stage by stage: every note of the chunk through one component, then the next (about a
         # tenth faster than note by note: each stage's code and data stay warm in the CPU caches)
@@ -276,7 +309,7 @@ class Checker:
                 max_workers=n_process - 1,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(self._profile_arg, self._patterns_arg, self.engine),
+                initargs=(self._profile_arg, self._patterns_arg, self.engine, os.getpid()),
             )
         frozen = context.get_start_method() == "fork"
         if frozen:
@@ -433,12 +466,14 @@ def _numbered(notes: Iterable[NoteInput]) -> Iterator[_Item]:
             )
         elif hasattr(item, "text"):
             note_id = getattr(item, "note_id", None)
+            where = getattr(item, "where", "")
             yield _Item(
                 pos,
                 None if note_id is None else str(note_id),
                 item.text,
                 dict(getattr(item, "meta", None) or {}),
                 getattr(item, "codes", None),
+                where if isinstance(where, str) else "",
             )
         else:
             yield _Item(
@@ -454,13 +489,39 @@ _WORKER: Optional[Checker] = None
 _PARENT: Optional[Checker] = None
 
 
-def _init_worker(profile, patterns, engine="doc-checker") -> None:
+def _init_worker(profile, patterns, engine="doc-checker", parent: Optional[int] = None) -> None:
     global _WORKER
+    _exit_with_parent(parent if parent is not None else os.getppid())
     _WORKER = (
         _PARENT
         if _PARENT is not None
         else Checker(profile=profile, patterns=patterns, engine=engine)
     )
+
+
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """A worker must not outlive the process that started it (killed with SIGKILL, it cannot
+    stop its pool, and the orphan would hold its memory): on Linux the kernel sends SIGTERM when
+    the parent dies (PR_SET_PDEATHSIG); everywhere, a daemon thread watches for the parent to
+    go (the worker is re-parented) and ends the process."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="doc-checker-parent-watch", daemon=True).start()
 
 
 def _worker_check(chunk, keep_text):
