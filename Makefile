@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.built
 
-.PHONY: install build demo test evaluate bench fuzz clean
+.PHONY: install build demo test lint evaluate bench bench-context fuzz clean
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ demo: build
 test: build
 	$(PY) -m pytest -q
 
+# ruff check, ruff format --check and mypy on the package (scripts/check; CI runs it before the tests)
+lint: $(STAMP)
+	VENV=$(VENV) scripts/check
+
 evaluate: build
 	$(VENV)/bin/doc-checker evaluate fixtures/gold.jsonl
 
@@ -46,8 +50,12 @@ bench: build $(COMPILED)/.built
 	$(PY) scripts/bench.py
 	PYTHONPATH=$(COMPILED) $(PY) scripts/bench.py --only-checker --label "every hot module compiled (DOC_CHECKER_COMPILE=all)"
 
+# the NegEx/ConText evaluation set through the checker's ConText and stock medspaCy's
+bench-context: build
+	$(PY) scripts/bench_context.py
+
 fuzz: build
 	$(PY) scripts/fuzz.py --minutes $(or $(MINUTES),10)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache out; find doc_checker -name "*.so" -o -name "*.c" | xargs rm -f
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache out; find doc_checker -name "*.so" -o -name "*.c" | xargs rm -f

@@ -11,13 +11,17 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union, cast
 
 from .decide.claims import ClaimRules, claim_findings, load_claim_rules, parse_codes
 from .decide.coding import suggest_code
@@ -47,6 +51,30 @@ class _Item:
     text: Any
     meta: Dict[str, Any] = field(default_factory=dict)
     codes: Any = None
+    where: str = ""  # a reader record's location ("notes.csv:row 7"), for error messages
+
+
+class _Deferred:
+    """The input iterator with its failure held back: when the caller's generator raises, the
+    notes already read are still checked and yielded, then ``check_many`` raises it."""
+
+    def __init__(self, items: Iterator[_Item]) -> None:
+        self._items = items
+        self.error: Optional[BaseException] = None
+
+    def __iter__(self) -> "_Deferred":
+        return self
+
+    def __next__(self) -> _Item:
+        if self.error is not None:
+            raise StopIteration
+        try:
+            return next(self._items)
+        except StopIteration:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised once what was read is yielded
+            self.error = exc
+            raise StopIteration from None
 
 
 class Checker:
@@ -56,8 +84,14 @@ class Checker:
         self,
         profile: Union[None, str, os.PathLike, dict, Profile] = None,
         patterns: Union[None, str, os.PathLike] = None,
+        engine: str = "doc-checker",
     ) -> None:
+        """``engine="medspacy"`` builds the same checker from stock medspaCy components
+        (Sectionizer, TargetMatcher, ConText) with the same rule files: slower, for users who
+        must run stock medspaCy; its results differ only by the deviations listed in
+        ``doc_checker.nlp.deviations``."""
         self._profile_arg = profile
+        self.engine = engine
         self._patterns_arg = str(patterns) if patterns is not None else None
         self.ruleset: Ruleset = load_ruleset(patterns)
         self.profile: Profile = load_profile(
@@ -69,7 +103,7 @@ class Checker:
         self.claim_rules: ClaimRules = load_claim_rules(
             claims_dir if claims_dir is not None else default_patterns_dir()
         )
-        self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
+        self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS, engine=engine)
         self._primer = ChunkCachePrimer(self.nlp.tokenizer)
         self._base_strings = len(self.nlp.vocab.strings)
         self._required = {name: p.required for name, p in self.profile.elements.items()}
@@ -106,6 +140,17 @@ class Checker:
         known, for the claim edits. Raises InputError for text that cannot be a note."""
         text = validate_text(text)
         return self._result(self.nlp(self._make_doc(text)), note_id, meta, codes, keep_text)
+
+    def doc(self, text: Union[str, bytes]):
+        """The note through the checker's pipeline, as a Doc medspaCy code can read: targets in
+        span group ``medspacy_spans`` and ``doc.ents``, with medspaCy's extensions
+        (``is_negated`` ... ``modifiers``, ``section_category``, ``doc._.sections``,
+        ``doc._.context_graph``); see :mod:`doc_checker.nlp.interop`. (Those are Python objects
+        on the Doc: for inspection and medspaCy's tools, not for DocBin.)"""
+        from .nlp.interop import to_medspacy
+
+        doc = self.nlp(self._make_doc(validate_text(text)))
+        return to_medspacy(doc, self.nlp, self.ruleset)
 
     def _make_doc(self, text: str):
         """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
@@ -181,24 +226,26 @@ class Checker:
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        items = _numbered(notes)
+        items = _Deferred(_numbered(notes))
         if n_process == 1:
             while True:
                 chunk = list(islice(items, batch_size))
                 if not chunk:
-                    return
+                    break
                 yield from self._check_chunk(chunk, keep_text)
         else:
             if n_process < 1:
                 n_process = os.cpu_count() or 1
             yield from self._check_parallel(items, batch_size, n_process, keep_text)
+        if items.error is not None:  # the input itself failed: after what it gave is yielded
+            raise items.error
 
     def _refresh_vocab(self) -> None:
         """spaCy's vocabulary keeps every string it has seen (accession numbers, dates, names),
         so a long batch would grow without bound: past VOCAB_REFRESH_STRINGS new strings the
         pipeline is rebuilt with a fresh vocabulary (same rules, same results)."""
         if len(self.nlp.vocab.strings) - self._base_strings > VOCAB_REFRESH_STRINGS:
-            self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS)
+            self.nlp = build_nlp(self.ruleset, max_length=MAX_NOTE_CHARS, engine=self.engine)
             self._primer = ChunkCachePrimer(self.nlp.tokenizer)
             self._base_strings = len(self.nlp.vocab.strings)
 
@@ -214,8 +261,11 @@ class Checker:
             try:
                 good.append((k, validate_text(item.text)))
             except InputError as exc:
+                message = exc.message
+                if item.where and not message.startswith(item.where):
+                    message = f"{item.where}: {message}"  # say where, as the readers do
                 out[k] = ErrorRecord(
-                    item.note_id, exc.code, exc.message, position=item.position, meta=item.meta
+                    item.note_id, exc.code, message, position=item.position, meta=item.meta
                 )
         # stage by stage: every note of the chunk through one component, then the next (about a
         # tenth faster than note by note: each stage's code and data stay warm in the CPU caches)
@@ -231,10 +281,10 @@ class Checker:
                 except Exception as exc:  # noqa: BLE001 - record it, never stop the batch
                     out[k] = _internal_error(chunk[k], "pipeline", exc)
                     docs.append(None)
-        for (k, _), doc in zip(good, docs):
+        for (k, _), doc in zip(good, docs, strict=True):
             if doc is not None:
                 out[k] = self._outcome(doc, chunk[k], keep_text)
-        return out  # type: ignore[return-value]
+        return cast(List[Outcome], out)  # every slot is set: an error record or a result
 
     def _outcome(self, doc, item: _Item, keep_text: bool) -> Outcome:
         try:
@@ -261,7 +311,7 @@ class Checker:
                 max_workers=n_process - 1,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(self._profile_arg, self._patterns_arg),
+                initargs=(self._profile_arg, self._patterns_arg, self.engine, os.getpid()),
             )
         frozen = context.get_start_method() == "fork"
         if frozen:
@@ -418,12 +468,14 @@ def _numbered(notes: Iterable[NoteInput]) -> Iterator[_Item]:
             )
         elif hasattr(item, "text"):
             note_id = getattr(item, "note_id", None)
+            where = getattr(item, "where", "")
             yield _Item(
                 pos,
                 None if note_id is None else str(note_id),
                 item.text,
                 dict(getattr(item, "meta", None) or {}),
                 getattr(item, "codes", None),
+                where if isinstance(where, str) else "",
             )
         else:
             yield _Item(
@@ -439,9 +491,39 @@ _WORKER: Optional[Checker] = None
 _PARENT: Optional[Checker] = None
 
 
-def _init_worker(profile, patterns) -> None:
+def _init_worker(profile, patterns, engine="doc-checker", parent: Optional[int] = None) -> None:
     global _WORKER
-    _WORKER = _PARENT if _PARENT is not None else Checker(profile=profile, patterns=patterns)
+    _exit_with_parent(parent if parent is not None else os.getppid())
+    _WORKER = (
+        _PARENT
+        if _PARENT is not None
+        else Checker(profile=profile, patterns=patterns, engine=engine)
+    )
+
+
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """A worker must not outlive the process that started it (killed with SIGKILL, it cannot
+    stop its pool, and the orphan would hold its memory): on Linux the kernel sends SIGTERM when
+    the parent dies (PR_SET_PDEATHSIG); everywhere, a daemon thread watches for the parent to
+    go (the worker is re-parented) and ends the process."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="doc-checker-parent-watch", daemon=True).start()
 
 
 def _worker_check(chunk, keep_text):

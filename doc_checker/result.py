@@ -194,7 +194,8 @@ Outcome = Union[CheckResult, ErrorRecord]
 
 @lru_cache(maxsize=1)
 def result_schema() -> Dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of ``CheckResult.to_dict()`` and ``ErrorRecord.to_dict()``."""
+    """The JSON Schema (draft 2020-12) of ``CheckResult.to_dict()`` and
+    ``ErrorRecord.to_dict()``."""
     text = (
         resources.files("doc_checker.schema")
         .joinpath("result.schema.json")

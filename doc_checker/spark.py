@@ -37,7 +37,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union, cast
 
 from doc_checker.result import ELEMENTS
 
@@ -383,7 +383,8 @@ def _check_part(checker, part, cfg: _Config):
             billed = None
         todo.append(i)
         items.append((note_id, text, None, billed))
-    for i, outcome in zip(todo, checker.check_many(items, batch_size=max(1, len(items)))):
+    outcomes = checker.check_many(items, batch_size=max(1, len(items)))
+    for i, outcome in zip(todo, outcomes, strict=True):
         if outcome.ok:
             rows[i] = _flatten(outcome.to_dict())
         else:
@@ -393,8 +394,9 @@ def _check_part(checker, part, cfg: _Config):
     types = _arrow_types()
     arrays = list(part.columns)
     fields = list(part.schema)
-    for name, key in zip(cfg.names, cfg.keys):
-        arrays.append(pa.array([r[key] for r in rows], type=types[key]))  # type: ignore[index]
+    filled = cast(List[Dict[str, Any]], rows)  # every row is set above: a result or an error
+    for name, key in zip(cfg.names, cfg.keys, strict=True):
+        arrays.append(pa.array([r[key] for r in filled], type=types[key]))
         fields.append(pa.field(name, types[key]))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
@@ -473,7 +475,8 @@ def check_notes(
         batch_size=batch_size,
     )
     schema = StructType(
-        list(df.schema.fields) + [StructField(n, t, True) for n, t in zip(names, dtypes)]
+        list(df.schema.fields)
+        + [StructField(n, t, True) for n, t in zip(names, dtypes, strict=True)]
     )
     # a partial of a module-level function: pickled by reference, so the workers' Checker cache
     # is this module's (a closure would be pickled by value, with a fresh cache per task)

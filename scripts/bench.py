@@ -333,9 +333,13 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
         tps = r["tokens_per_s"]
         rss = f"{r['peak_rss_self_mib']:.0f}"
         if kind == "checker_mp":
-            rss += f" + {r['n_process'] - 1}x{r['peak_rss_children_mib']:.0f}"  # the parent is a worker too
+            # the parent is a worker too
+            rss += f" + {r['n_process'] - 1}x{r['peak_rss_children_mib']:.0f}"
         if kind == "spark":
-            rss += f" + {r['python_workers']}x{r['peak_rss_children_mib']:.0f} + JVM {r['jvm_peak_rss_mib']:.0f}"
+            rss += (
+                f" + {r['python_workers']}x{r['peak_rss_children_mib']:.0f}"
+                f" + JVM {r['jvm_peak_rss_mib']:.0f}"
+            )
         table_rows.append(
             [
                 labels[kind],
@@ -353,15 +357,16 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
         )
 
     lines_before = [
-        f"machine: {machine['cpu']}, {machine['cpu_count']} cores ({machine['cpus_usable']} usable), "
-        f"{machine['platform']}",
+        f"machine: {machine['cpu']}, {machine['cpu_count']} cores "
+        f"({machine['cpus_usable']} usable), {machine['platform']}",
         f"python {machine['python']}, spaCy {machine['spacy']}, medspaCy {machine['medspacy']}, "
         f"doc-checker {machine['doc_checker']}",
         _build_line(rows.get("checker")),
         f"corpus: {corpus['notes']} notes from {corpus['fixtures']} fixtures (seed {SEED}), "
-        f"{corpus['tokens']:,} tokens; tokens/note min {corpus['min']}, median {corpus['median']:.0f}, "
-        f"max {corpus['max']}; batch_size {cfg['batch_size']}, warm-up {cfg['warmup']} notes; "
-        f"each row the fastest of {cfg['repeat']} runs in fresh processes (Spark: 1)",
+        f"{corpus['tokens']:,} tokens; tokens/note min {corpus['min']}, "
+        f"median {corpus['median']:.0f}, max {corpus['max']}; batch_size {cfg['batch_size']}, "
+        f"warm-up {cfg['warmup']} notes; each row the fastest of {cfg['repeat']} runs in fresh "
+        "processes (Spark: 1)",
     ]
     notes_after = [
         "tokens = spacy.blank('en') token count of the notes each row ran on (counted once).",
@@ -379,9 +384,10 @@ def render(machine, corpus, rows, cfg, identical, console_print) -> None:
     mp_row = rows.get("checker_mp")
     if mp_row and "error" not in mp_row:
         notes_after.append(
-            f"n_process={cfg['n_process']}: the warm-up call started the worker pool (forked workers "
-            f"inherit the built pipeline; it took {mp_row['warmup_s']:.2f} s with its notes), and the "
-            f"Checker kept it for the timed call, as it does for a user's later calls."
+            f"n_process={cfg['n_process']}: the warm-up call started the worker pool (forked "
+            f"workers inherit the built pipeline; it took {mp_row['warmup_s']:.2f} s with its "
+            f"notes), and the Checker kept it for the timed call, as it does for a user's later "
+            "calls."
         )
     if rows.get("medspacy") and not cfg["pyrush_log"]:
         notes_after.append(

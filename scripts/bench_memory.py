@@ -29,9 +29,10 @@ def write_corpus(path: Path, n: int, seed: int = 1234) -> None:
     ]
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
+            note = rng.choice(notes)
             text = (
-                rng.choice(notes)
-                + f"\nAccession {rng.randrange(10**8)}. Dictated {rng.randrange(1, 29)}/{rng.randrange(1, 13)}/2026."
+                f"{note}\nAccession {rng.randrange(10**8)}. "
+                f"Dictated {rng.randrange(1, 29)}/{rng.randrange(1, 13)}/2026."
             )
             fh.write(
                 json.dumps({"note_id": f"n{i:06d}", "text": text, "payer": rng.choice("ABCDE")})
@@ -73,8 +74,8 @@ def main() -> int:
             lines = sum(1 for _ in open(Path(tmp) / f"out{n}.jsonl"))
             rows.append((n, rss, seconds, code, lines))
             print(
-                f"{n:>7} notes: peak RSS {rss:7.1f} MiB, {seconds:7.1f} s ({n / seconds:6.1f} notes/s), "
-                f"exit {code}, {lines} output lines",
+                f"{n:>7} notes: peak RSS {rss:7.1f} MiB, {seconds:7.1f} s "
+                f"({n / seconds:6.1f} notes/s), exit {code}, {lines} output lines",
                 flush=True,
             )
     ratio = rows[1][1] / rows[0][1]

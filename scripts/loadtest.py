@@ -9,6 +9,18 @@ clients (asyncio + httpx.AsyncClient), then reports throughput, latency percenti
 localhost), and caps the number of requests, the concurrency and the run time. With a token
 configured on the server, pass it in DOC_CHECKER_TOKEN (never on the command line).
 Exit status: 0 no errors, 1 some requests failed, 2 usage error.
+
+Modes (``--mode``):
+
+- ``check`` (default): the load above.
+- ``slow-client``: ``--stalled`` connections each send their headers and part of a body, then
+  stop sending, while the load above runs. Every stalled upload must be answered 408 (or closed)
+  within the server's body timeout plus 5 s (``--body-timeout``, the server's
+  DOC_CHECKER_BODY_TIMEOUT; with ``--spawn`` it is set), and the checks must still succeed.
+- ``oversized-422``: ``--requests`` tiny-but-huge batches from ``--concurrency`` clients: 300,000
+  empty notes (0.9 MB, under the body limit; must be a 413 ``batch_too_large`` of under 1 KB) and
+  a batch of 100 invalid notes (a 422 listing at most 20 errors, under 8 KB), alternating. Any
+  other status, a larger answer, or one slower than 2 s is an error.
 """
 
 from __future__ import annotations
@@ -167,6 +179,120 @@ async def run_load(
     return stats
 
 
+async def run_slow_clients(
+    url: str,
+    notes: Sequence[Dict[str, str]],
+    stalled: int = 50,
+    body_timeout: float = 30.0,
+    requests: int = 200,
+    concurrency: int = 8,
+    token: Optional[str] = None,
+) -> Stats:
+    """``stalled`` uploads that stop sending, held open while ``requests`` checks run. The
+    stalled ones count as errors unless the server answers 408 or closes them within
+    ``body_timeout`` + 5 s; the checks as in run_load."""
+    base = ensure_loopback(url)
+    if not 1 <= stalled <= MAX_CONCURRENCY:
+        raise UsageError(f"--stalled must be 1..{MAX_CONCURRENCY}")
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    body = json.dumps({"text": notes[0]["text"]}).encode()
+    stats = Stats()
+
+    async def stall() -> None:
+        t0 = time.perf_counter()
+        kind: Optional[str] = "held_too_long"
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(
+                (
+                    f"POST /v1/check HTTP/1.1\r\nHost: {host}\r\n{auth}"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                ).encode()
+                + body[: len(body) // 2]
+            )
+            await writer.drain()  # and then nothing more
+            try:
+                status_line = await asyncio.wait_for(reader.readline(), body_timeout + 5)
+                kind = None if (not status_line or b" 408 " in status_line) else "not_408"
+            except asyncio.TimeoutError:
+                kind = "held_too_long"
+            writer.close()
+        except OSError as exc:
+            kind = type(exc).__name__
+        stats.latencies_ms.append(1000 * (time.perf_counter() - t0))
+        stats.requests += 1
+        if kind is None:
+            stats.ok += 1
+        else:
+            stats.errors += 1
+            stats.error_kinds[kind] = stats.error_kinds.get(kind, 0) + 1
+
+    start = time.perf_counter()
+    stalls = [asyncio.create_task(stall()) for _ in range(stalled)]
+    await asyncio.sleep(0.5)  # the uploads are open (and stalled) before the checks start
+    checks = await run_load(url, notes, requests, concurrency, token)
+    await asyncio.gather(*stalls)
+    stats.seconds = time.perf_counter() - start
+    stats.requests += checks.requests
+    stats.ok += checks.ok
+    stats.errors += checks.errors
+    for kind, n in checks.error_kinds.items():
+        stats.error_kinds["check_" + kind] = n
+    return stats
+
+
+async def run_oversized(
+    url: str, requests: int = 20, concurrency: int = 4, token: Optional[str] = None
+) -> Stats:
+    """Batches that are small on the wire but huge to validate: each must get a small, quick
+    413 (over the batch limit) or a capped 422 (invalid notes within the limit)."""
+    base = ensure_loopback(url)
+    if not 1 <= requests <= MAX_REQUESTS:
+        raise UsageError(f"--requests must be 1..{MAX_REQUESTS}")
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    huge = ('{"notes": [' + ",".join(["{}"] * 300_000) + "]}").encode()
+    invalid = ('{"notes": [' + ",".join(['{"text": 1}'] * 100) + "]}").encode()
+    cases = [(huge, 413, 1024), (invalid, 422, 8192)]
+    stats = Stats()
+    counter = iter(range(requests))
+    start = time.perf_counter()
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for i in counter:
+            body, status, max_size = cases[i % 2]
+            t0 = time.perf_counter()
+            try:
+                resp = await client.post(base + "/v1/check/batch", content=body, headers=headers)
+                took = time.perf_counter() - t0
+                kind = (
+                    f"http_{resp.status_code}"
+                    if resp.status_code != status
+                    else f"answer_{len(resp.content)}_bytes"
+                    if len(resp.content) > max_size
+                    else f"slow_{status}"
+                    if took > 2.0
+                    else None
+                )
+            except httpx.HTTPError as exc:
+                kind = type(exc).__name__
+            stats.latencies_ms.append(1000 * (time.perf_counter() - t0))
+            stats.requests += 1
+            if kind is None:
+                stats.ok += 1
+            else:
+                stats.errors += 1
+                stats.error_kinds[kind] = stats.error_kinds.get(kind, 0) + 1
+
+    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
 def wait_ready(url: str, timeout: float = 120.0, proc: Optional[subprocess.Popen] = None) -> None:
     """Poll ``url``/readyz until 200; raise RuntimeError on timeout or if ``proc`` exits."""
     base = ensure_loopback(url)
@@ -250,30 +376,48 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         help="stop sending after this many seconds",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--mode", choices=("check", "slow-client", "oversized-422"), default="check")
+    p.add_argument("--stalled", type=int, default=50, help="slow-client: stalled uploads")
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=5.0,
+        help="slow-client: the server's DOC_CHECKER_BODY_TIMEOUT (set so with --spawn)",
+    )
     args = p.parse_args(argv)
     token = os.environ.get("DOC_CHECKER_TOKEN") or None
     try:
         if not args.spawn:
             ensure_loopback(args.url)
         notes = load_notes()
-        if args.spawn:
-            with spawn_server(workers=args.workers) as url:
-                stats = asyncio.run(
-                    run_load(
-                        url, notes, args.requests, args.concurrency, token, deadline_s=args.deadline
+
+        def run(url: str) -> Stats:
+            if args.mode == "slow-client":
+                return asyncio.run(
+                    run_slow_clients(
+                        url,
+                        notes,
+                        args.stalled,
+                        args.body_timeout,
+                        args.requests,
+                        args.concurrency,
+                        token,
                     )
                 )
-        else:
-            stats = asyncio.run(
+            if args.mode == "oversized-422":
+                return asyncio.run(run_oversized(url, args.requests, args.concurrency, token))
+            return asyncio.run(
                 run_load(
-                    args.url,
-                    notes,
-                    args.requests,
-                    args.concurrency,
-                    token,
-                    deadline_s=args.deadline,
+                    url, notes, args.requests, args.concurrency, token, deadline_s=args.deadline
                 )
             )
+
+        if args.spawn:
+            env = {"DOC_CHECKER_BODY_TIMEOUT": f"{max(1, int(args.body_timeout))}"}
+            with spawn_server(workers=args.workers, env=env) as url:
+                stats = run(url)
+        else:
+            stats = run(args.url)
     except UsageError as exc:
         print(f"loadtest: error: {exc}", file=sys.stderr)
         return 2
@@ -283,7 +427,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         lat = s["latency_ms"]
         print(
-            f"{s['requests']} requests, {args.concurrency} concurrent, {s['seconds']} s: "
+            f"{args.mode}: {s['requests']} requests, {args.concurrency} concurrent, "
+            f"{s['seconds']} s: "
             f"{s['throughput_rps']} req/s; latency ms p50 {lat['p50']} p90 {lat['p90']} "
             f"p99 {lat['p99']} max {lat['max']}; errors {s['errors']} {s['error_kinds'] or ''}"
         )

@@ -53,7 +53,7 @@ def fixture_results(checker, gold_records):
     texts = [
         (g["note_id"], (FIXTURES / g["file"]).read_text(encoding="utf-8")) for g in gold_records
     ]
-    for g, (_, text), result in zip(gold_records, texts, checker.check_many(texts)):
+    for g, (_, text), result in zip(gold_records, texts, checker.check_many(texts), strict=True):
         out.append((g, text, result))
     return out
 

@@ -55,7 +55,8 @@ def _graph() -> Dict[str, Set[str]]:
     modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph = {}
     for name, path in modules.items():
-        # an import of a package runs its __init__: an edge to it; a parent package's edge is implied
+        # an import of a package runs its __init__: an edge to it; a parent package's edge is
+        # implied
         graph[name] = {m for m in _imports(path, name) if m in modules}
     return graph
 
@@ -119,7 +120,8 @@ def test_the_core_never_imports_a_front_end_and_front_ends_never_import_each_oth
 def test_pure_layers_import_no_spacy(package: str) -> None:
     """Scoring, claim edits, rule loading and the readers/writers work without the NLP stack."""
     code = (
-        f"import sys, {package}; heavy = sorted(m for m in ('spacy', 'medspacy', 'thinc') if m in sys.modules);"
+        f"import sys, {package}; "
+        "heavy = sorted(m for m in ('spacy', 'medspacy', 'thinc') if m in sys.modules);"
         "print(','.join(heavy)); sys.exit(1 if heavy else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

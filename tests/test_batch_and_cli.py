@@ -1,5 +1,6 @@
 """Batches never lose a note; the CLI's formats, exit codes and commands."""
 
+import codecs
 import csv
 import io
 import json
@@ -12,8 +13,9 @@ from doc_checker.errors import InputError
 from .conftest import FIXTURES, assert_valid
 
 NOTE = (
-    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into the left hip "
-    "joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was injected."
+    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into "
+    "the left hip joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was "
+    "injected."
 )
 
 
@@ -126,6 +128,26 @@ def test_cli_json_from_stdin(monkeypatch, capsys):
     assert main(["check", "--format", "json", "-"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data[0]["note_id"] == "stdin" and data[0]["suggested_code"] == "77002"
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        (b"\xef\xbb\xbf" + NOTE.encode(), None),  # UTF-8 with a BOM
+        (codecs.BOM_UTF16_LE + NOTE.encode("utf-16-le"), None),
+        (b"left hip \xff injection", "not_utf8"),
+        (b"\xff\xfe\x00", "undecodable"),
+    ],
+)
+def test_cli_stdin_bytes_are_decoded_as_a_txt_file_is(monkeypatch, capsys, raw, code):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    main(["check", "--format", "json", "-"])
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["note_id"] == "stdin"
+    if code is None:
+        assert data[0]["suggested_code"] == "77002"
+    else:
+        assert data[0]["error"]["code"] == code
 
 
 def test_cli_bad_note_in_a_batch_is_an_error_record(tmp_path, capsys):

@@ -6,9 +6,10 @@ from doc_checker import Checker
 
 FULL = (
     "INDICATION: Right knee pain and effusion, evaluate for infection.\n"
-    "PROCEDURE: Under fluoroscopic guidance, a 20-gauge spinal needle was advanced into the right knee joint. "
-    "Intra-articular position was confirmed with 2 mL Omnipaque 300. 30 mL of fluid was aspirated and sent for culture. "
-    "Fluoroscopy time 0.3 minutes. Images were saved to PACS.\n"
+    "PROCEDURE: Under fluoroscopic guidance, a 20-gauge spinal needle was advanced into the right "
+    "knee joint. Intra-articular position was confirmed with 2 mL Omnipaque 300. 30 mL of fluid "
+    "was aspirated and sent for culture. Fluoroscopy time 0.3 minutes. Images were saved to "
+    "PACS.\n"
 )
 
 
@@ -52,8 +53,9 @@ def test_allergy_list_contrast_does_not_count(checker):
 
 def test_hypothetical_fluoroscopy_is_not_guidance(checker):
     text = (
-        "Indication: left shoulder pain.\nIf needed, fluoroscopy will be used. The left glenohumeral joint was "
-        "injected by palpation with a 22-gauge needle advanced into the joint."
+        "Indication: left shoulder pain.\nIf needed, fluoroscopy will be used. The left "
+        "glenohumeral joint was injected by palpation with a 22-gauge needle advanced into the "
+        "joint."
     )
     r = check(checker, text)
     assert r.elements["fluoroscopic_guidance"].status == "hypothetical"
@@ -62,8 +64,8 @@ def test_hypothetical_fluoroscopy_is_not_guidance(checker):
 
 def test_historical_fluoroscopic_biopsy_is_not_guidance(checker):
     text = (
-        "History: prior fluoroscopic biopsy (2019) was nondiagnostic.\nUnder CT guidance, an 18-gauge needle "
-        "was advanced into the left iliac bone lesion and two cores were obtained."
+        "History: prior fluoroscopic biopsy (2019) was nondiagnostic.\nUnder CT guidance, an "
+        "18-gauge needle was advanced into the left iliac bone lesion and two cores were obtained."
     )
     r = check(checker, text)
     assert not r.elements["fluoroscopic_guidance"].present
@@ -73,7 +75,8 @@ def test_historical_fluoroscopic_biopsy_is_not_guidance(checker):
 def test_ct_fluoroscopy_is_ct_guidance(checker):
     r = check(
         checker,
-        "Using CT fluoroscopy, a 20-gauge needle was advanced into the right lower lobe nodule and biopsied.",
+        "Using CT fluoroscopy, a 20-gauge needle was advanced into the right lower lobe nodule "
+        "and biopsied.",
     )
     assert r.suggested_code == "77012" and not r.elements["fluoroscopic_guidance"].present
     assert any(f.code == "OTHER_MODALITY" for f in r.findings)
@@ -83,7 +86,8 @@ def test_epidural_is_77003(checker):
     r = check(
         checker,
         "Under fluoroscopy a 20-gauge Tuohy needle was advanced into the L5-S1 epidural space; "
-        "contrast confirmed epidural spread and triamcinolone was injected. Indication: radiculopathy.",
+        "contrast confirmed epidural spread and triamcinolone was injected. Indication: "
+        "radiculopathy.",
     )
     assert r.suggested_code == "77003" and r.verdict == "not_supported"
     assert not r.elements["non_spinal_site"].present
@@ -101,9 +105,9 @@ def test_fluoroscopic_needle_without_target(checker):
 
 def test_defined_abbreviation_counts_like_its_long_form(checker):
     text = (
-        "Indication: hip pain. Fluoroscopic guidance (FG) is standard for this procedure at our center. "
-        "Today, under FG, a 22-gauge needle was advanced into the left hip joint, contrast confirmed "
-        "intra-articular position, and the steroid was injected."
+        "Indication: hip pain. Fluoroscopic guidance (FG) is standard for this procedure at our "
+        "center. Today, under FG, a 22-gauge needle was advanced into the left hip joint, "
+        "contrast confirmed intra-articular position, and the steroid was injected."
     )
     r = check(checker, text)
     texts = " ".join(e.text for e in r.elements["fluoroscopic_guidance"].evidence)
@@ -112,8 +116,9 @@ def test_defined_abbreviation_counts_like_its_long_form(checker):
 
 def test_all_caps_template_without_headings(checker):
     text = (
-        "LEFT HIP INJECTION UNDER FLUOROSCOPY FOR HIP OSTEOARTHRITIS. 22 GAUGE SPINAL NEEDLE ADVANCED INTO THE "
-        "LEFT HIP JOINT. 2 ML OMNIPAQUE CONFIRMED INTRA-ARTICULAR POSITION. 40 MG KENALOG INJECTED."
+        "LEFT HIP INJECTION UNDER FLUOROSCOPY FOR HIP OSTEOARTHRITIS. 22 GAUGE SPINAL NEEDLE "
+        "ADVANCED INTO THE LEFT HIP JOINT. 2 ML OMNIPAQUE CONFIRMED INTRA-ARTICULAR POSITION. 40 "
+        "MG KENALOG INJECTED."
     )
     r = check(checker, text)
     assert r.verdict == "supported", r.missing
@@ -209,9 +214,9 @@ def test_pseudo_phrase_silences_its_trigger(checker):
 def test_lumbar_puncture_is_a_spinal_procedure(checker):
     r = check(
         checker,
-        "LUMBAR PUNCTURE UNDER FLUOROSCOPY. INDICATION: headache, rule out subarachnoid hemorrhage. "
-        "Under fluoroscopic guidance a 20-gauge spinal needle was advanced into the thecal sac at L3-4. "
-        "Clear CSF obtained.",
+        "LUMBAR PUNCTURE UNDER FLUOROSCOPY. INDICATION: headache, rule out subarachnoid "
+        "hemorrhage. Under fluoroscopic guidance a 20-gauge spinal needle was advanced into the "
+        "thecal sac at L3-4. Clear CSF obtained.",
     )
     assert r.suggested_code == "77003" and r.elements["primary_procedure"].present
 

@@ -196,7 +196,7 @@ def test_primary_codes(rules):
     )
 
 
-# ------------------------------------------------------------------ claim edits: fire and do not fire
+# -------------------------------------------------------------- claim edits: fire and do not fire
 
 
 def test_clean_claim_has_no_findings(rules):
@@ -540,8 +540,8 @@ def test_rules_are_data(patterns):
 def test_module_does_not_import_spacy():
     code = (
         "import sys, doc_checker.decide.claims as c; c.load_claim_rules(); "
-        "c.claim_findings(c.parse_codes('20610 77002'), suggested_code='77002', verdict='supported', "
-        "ct_mr_arthrogram=False, rules=c.load_claim_rules()); "
+        "c.claim_findings(c.parse_codes('20610 77002'), suggested_code='77002', "
+        "verdict='supported', ct_mr_arthrogram=False, rules=c.load_claim_rules()); "
         "print('spacy' in sys.modules, 'medspacy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -63,7 +63,7 @@ def test_evidence_offsets_slice_the_note(fixture_results):
 
 
 def test_score_matches_the_statuses(fixture_results):
-    for g, _, r in fixture_results:
+    for _, _, r in fixture_results:
         if not r.missing:
             assert r.score == 100.0
         else:

@@ -65,7 +65,7 @@ SETTINGS = settings(
 
 def check_invariants(result: CheckResult, text: str, validator) -> None:
     assert_valid(validator, result.to_dict())
-    for name, el in result.elements.items():
+    for el in result.elements.values():
         for ev in [*el.evidence, *el.ignored]:
             assert text[ev.start : ev.end] == ev.text
         assert (el.status == "present") == bool(el.evidence)
@@ -103,7 +103,7 @@ def test_any_text_gives_a_valid_result_or_a_clear_refusal(checker, validator, te
 def test_batches_account_for_every_input(checker, validator, texts):
     outs = list(checker.check_many(texts, batch_size=2))
     assert len(outs) == len(texts)
-    for i, (text, out) in enumerate(zip(texts, outs)):
+    for i, (text, out) in enumerate(zip(texts, outs, strict=True)):
         assert_valid(validator, out.to_dict())
         if isinstance(out, ErrorRecord):
             assert out.position == i

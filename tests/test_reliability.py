@@ -20,8 +20,9 @@ from .conftest import FIXTURES, assert_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTE = (
-    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into the left hip "
-    "joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was injected."
+    "Indication: left hip pain. Under fluoroscopic guidance a 22-gauge needle was advanced into "
+    "the left hip joint; 1 mL Omnipaque confirmed intra-articular position and 40 mg Kenalog was "
+    "injected."
 )
 MARKER = "ZQXJ-PRIVATE-MARKER-7731"
 

@@ -211,7 +211,8 @@ def test_page_is_self_contained_and_allows_the_report_under_its_csp(client):
     csp = resp.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert _sha256(_PAGE_SCRIPT) in csp
-    # the report's script hash (its CSP in a rendered report) is allowed: a srcdoc frame inherits ours
+    # the report's script hash (its CSP in a rendered report) is allowed: a srcdoc frame inherits
+    # ours
     report = client.post("/v1/report", json={"text": NOTE}).text
     import html as _html
 

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from .browser import chromium_or_skip
+
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-import loadtest  # noqa: E402
-
-from .browser import chromium_or_skip
+import loadtest  # noqa: E402  (a script, importable once scripts/ is on sys.path)
 
 TOKEN = "browser-test-token-0123456789"
 NOTE = (
@@ -139,7 +139,8 @@ class Page:
             self.call(f"{domain}.enable")
         self.call("Page.navigate", {"url": url})
         self.wait_for(
-            "document.readyState === 'complete' && document.body.getAttribute('data-state') === 'idle'"
+            "document.readyState === 'complete' "
+            "&& document.body.getAttribute('data-state') === 'idle'"
         )
 
     def call(self, method, params=None, timeout=30.0):
@@ -181,7 +182,8 @@ class Page:
         self.call("Input.insertText", {"text": text})
 
     def frame_context(self) -> int:
-        """An isolated JS world in the report iframe (sandboxed: the page's script cannot reach it)."""
+        """An isolated JS world in the report iframe (sandboxed: the page's script cannot reach
+        it)."""
         tree = self.call("Page.getFrameTree")["frameTree"]
         children = tree.get("childFrames") or []
         assert children, "the report frame is missing"
@@ -192,7 +194,8 @@ class Page:
 
 
 def _png_size_and_colours(data: bytes):
-    """Width, height and a coarse count of distinct colours in an 8-bit RGB(A) PNG (non-interlaced)."""
+    """Width, height and a coarse count of distinct colours in an 8-bit RGB(A) PNG
+    (non-interlaced)."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, height, ctype = 8, b"", 0, 0, 0
     while pos < len(data):
@@ -279,7 +282,8 @@ def test_paste_a_note_and_see_the_highlighted_evidence(browser, server, tmp_path
         )
         marks = page.eval(
             "Array.prototype.map.call(document.querySelectorAll('pre.note-text mark.ev'),"
-            "function(m){var s=getComputedStyle(m);return [m.className, m.textContent, s.backgroundColor + ' ' + s.backgroundImage];})",
+            "function(m){var s=getComputedStyle(m);"
+            "return [m.className, m.textContent, s.backgroundColor + ' ' + s.backgroundImage];})",
             context_id=ctx,
         )
         assert marks, "no highlighted evidence in the report frame"
@@ -292,8 +296,9 @@ def test_paste_a_note_and_see_the_highlighted_evidence(browser, server, tmp_path
         ):
             assert f"el-{element}" in classes, element
         assert any("fluoroscopic guidance" in t for _, t, _ in marks)
-        # The report's stylesheet applied inside the frame (its CSP hash and the page's policy agree):
-        # every mark has a colour, or colour bands (a passage that is evidence for several elements).
+        # The report's stylesheet applied inside the frame (its CSP hash and the page's policy
+        # agree): every mark has a colour, or colour bands (a passage that is evidence for several
+        # elements).
         assert all(not bg.startswith("rgba(0, 0, 0, 0) none") for _, _, bg in marks), marks
         # One note: the batch summary and worklist are left out.
         assert page.eval(

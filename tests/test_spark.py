@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:distutils Version classes are deprecated:DeprecationWarning"
-)
-
 from doc_checker import Checker
 from doc_checker.cli import main as cli_main
 from doc_checker.errors import RulesError
 from doc_checker.rules import ELEMENTS, default_patterns_dir
 from doc_checker.spark import check_notes, collect_worker_stats, result_columns
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:distutils Version classes are deprecated:DeprecationWarning"
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = sorted((ROOT / "fixtures" / "notes").glob("*.txt"))

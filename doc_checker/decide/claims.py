@@ -314,7 +314,8 @@ def _load_code_list(path: Path, data: Dict[str, Any], name: str) -> Mapping[str,
     return MappingProxyType(out)
 
 
-def _check_object(path: Path, where: str, obj: Any, allowed: set) -> None:
+def _check_object(path: Path, where: str, obj: Any, allowed: set) -> Dict[str, Any]:
+    """``obj`` itself once it is known to be an object with only ``allowed`` keys."""
     if not isinstance(obj, dict):
         raise RulesError(f"{path}: '{where}' must be an object")
     unknown = set(obj) - allowed
@@ -322,12 +323,12 @@ def _check_object(path: Path, where: str, obj: Any, allowed: set) -> None:
         raise RulesError(
             f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
         )
+    return obj
 
 
 def _load_unit_limit(path: Path, data: Dict[str, Any]) -> UnitLimit:
-    spec = data.get("unit_limit")
     where = "unit_limit"
-    _check_object(path, where, spec, _UNIT_KEYS)
+    spec = _check_object(path, where, data.get("unit_limit"), _UNIT_KEYS)
     code = _check_str(path, where, spec, "code")
     if code != ADDON_CODE:
         raise RulesError(f"{path}: {where}: 'code' must be {ADDON_CODE!r}")
@@ -338,11 +339,10 @@ def _load_unit_limit(path: Path, data: Dict[str, Any]) -> UnitLimit:
         _check_status(path, where, spec),
         _check_str(path, where, spec, "source"),
     )
-    mue = spec.get("mue")
-    if mue is None:
+    if spec.get("mue") is None:
         return limit
     where = "unit_limit.mue"
-    _check_object(path, where, mue, _MUE_KEYS)
+    mue = _check_object(path, where, spec["mue"], _MUE_KEYS)
     return UnitLimit(
         limit.code,
         limit.max_units,
@@ -386,7 +386,8 @@ def _load_findings(path: Path, data: Dict[str, Any]) -> Mapping[str, FindingSpec
         unknown = set(spec) - _FINDING_KEYS
         if unknown:
             raise RulesError(
-                f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_FINDING_KEYS)}"
+                f"{path}: {where}: unknown key(s) {sorted(unknown)}; "
+                f"allowed: {sorted(_FINDING_KEYS)}"
             )
         if spec.get("severity") not in _SEVERITIES:
             raise RulesError(f"{path}: {where}: 'severity' must be one of {list(_SEVERITIES)}")
@@ -532,8 +533,7 @@ def claim_findings(
     if not any(rules.is_primary(c) for c in codes):
         findings.append(_finding(rules, "ADDON_WITHOUT_PRIMARY"))
 
-    seen = set()
-    ordered = [c for c in codes if not (c in seen or seen.add(c))]
+    ordered = list(dict.fromkeys(codes))  # first occurrences, in order
     if not ct_mr_arthrogram:
         for code in ordered:
             entry = rules.arthrography_si.get(code)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -103,17 +104,15 @@ class _Note:
             sent_starts, tok_start, tok_end, len(self.text)
         )
         self._sent_starts = [b[0] for b in self.sent_bounds]
-        self.sections: List[
-            Tuple[int, int, int, Optional[str]]
-        ] = []  # title start, title end, end, category
+        # title start, title end, end, category
+        self.sections: List[Tuple[int, int, int, str]] = []
         headers = group_bounds(doc, SECTION_GROUP)
         for i, (h0, h1, category) in enumerate(headers):
             end = tok_start[headers[i + 1][0]] if i + 1 < len(headers) else len(self.text)
             self.sections.append((tok_start[h0], tok_end[h1 - 1], end, category))
         self._section_starts = [s[0] for s in self.sections]
-        self.effect_regions: List[
-            Tuple[int, int, str, int]
-        ] = []  # start, end, effect, content start
+        # start, end, effect, content start
+        self.effect_regions: List[Tuple[int, int, str, int]] = []
         for t0, t1, end, category in self.sections:
             effect = ruleset.section_effects.get(category)
             if effect:
@@ -131,10 +130,13 @@ class _Note:
         ]
         starts = [sp[3] for sp in spans]
         sents = _index_at(self._sent_starts, starts)
-        self.needle_sents: Set[int] = {sent for sent, sp in zip(sents, spans) if sp[2] == "NEEDLE"}
+        self.needle_sents: Set[int] = {
+            sent for sent, sp in zip(sents, spans, strict=True) if sp[2] == "NEEDLE"
+        }
         lines = _index_at(self.layout.line_starts, starts)
         self.mentions = [
-            self._mention(*sp, sent, line) for sp, sent, line in zip(spans, sents, lines)
+            self._mention(*sp, sent, line)
+            for sp, sent, line in zip(spans, sents, lines, strict=True)
         ]
         anatomy = doc.user_data.get(ANATOMY_KEY) or {}
         self.anatomy_of: Dict[Tuple[int, int], int] = {
@@ -270,7 +272,7 @@ def _sentence_bounds(
     if not starts or starts[0] != 0:
         starts = [0] + starts
     bounds = starts + [len(tok_start)]
-    return [(tok_start[a], tok_end[b - 1]) for a, b in zip(bounds, bounds[1:])]
+    return [(tok_start[a], tok_end[b - 1]) for a, b in pairwise(bounds)]
 
 
 def _reason(m: Mention, *, indication: bool = False) -> Optional[str]:
@@ -326,7 +328,7 @@ def _result(
             if ignored
             else "missing"
         )
-    ign = []
+    ign: List[IgnoredMention] = []
     seen_ign: Set[Tuple[int, int]] = set()
     for m, reason in ignored:
         if len(ign) >= MAX_LISTED:
@@ -504,7 +506,7 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
 
     # procedure frames and the non-spinal site: where the needle went ----------------------
     affirmed_labels = {m.label for m in mentions if m.reason is None}
-    modality_status = {
+    modality_status: Dict[str, str] = {
         "FLUORO": results["fluoroscopic_guidance"].status,
         **{
             lab: "present"

@@ -160,7 +160,7 @@ def build_frames(
                 anchor_lines.update(field_neighbours(m))
     in_position = [s for s in sites if s.sent in anchors or s.line in anchor_lines]
 
-    def site_of(m: Mention) -> Tuple[str, Optional[str], str, Optional[str]]:
+    def site_of(m: Mention) -> Tuple[str, Optional[str], str, str]:
         """(normalized, kind, region, why) of a named site."""
         words = text[m.start : m.end]
         entry_id = anatomy_of.get((m.start, m.end))
@@ -262,25 +262,20 @@ def build_frames(
     spinal_all = [s for s in sites if s.label == SPINAL]
     regions = {f.site.region for f in frames}
     review: List[str] = []
+    note_region: Optional[str] = None
     if frames:
-        if "spinal" in regions:
-            region: Optional[str] = "spinal"
-        elif "non_spinal" in regions:
-            region = "non_spinal"
-        elif "ambiguous" in regions:
-            region = "ambiguous"
-        else:
-            region = "unknown"
+        for candidate in ("spinal", "non_spinal", "ambiguous", "unknown"):
+            if candidate in regions:
+                note_region = candidate
+                break
         if {"spinal", "non_spinal"} <= regions:
             review.append("mixed_regions")
-        if region in ("ambiguous", "unknown"):
-            review.append(f"site_{region}")
+        if note_region in ("ambiguous", "unknown"):
+            review.append(f"site_{note_region}")
     elif spinal_all:
         # no site where a needle or procedure is named, but a spinal target in a procedural
         # part of the note ('L4-5 TFESI' title the rules did not read as a procedure)
-        region = "spinal"
+        note_region = "spinal"
         decided = spinal_all
         review.append("site_outside_procedure")
-    else:
-        region = None
-    return FrameSet(frames, region, spinal_all, decided, review)
+    return FrameSet(frames, note_region, spinal_all, decided, review)

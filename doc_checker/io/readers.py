@@ -29,7 +29,18 @@ import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Generator,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    Union,
+)
 
 import hl7
 
@@ -171,7 +182,7 @@ def _raise_csv_field_limit() -> None:
             limit = int(limit / 10)
 
 
-def _decoded_lines(p: Path) -> Iterator[str]:
+def _decoded_lines(p: Path) -> Generator[str, None, None]:
     """The file's physical lines, UTF-8 decoded one at a time (a leading BOM dropped). Invalid
     bytes become lone surrogates (surrogateescape) so the row holding them can be refused alone."""
     with p.open("rb") as fh:
@@ -215,9 +226,10 @@ def _delimited_header(p: Path, where: str, delimiter: str, text_column: str) -> 
     header = [h.strip() for h in header]
     if text_column not in header:
         kind = "column" if delimiter == "," else "tab-separated column"
+        # the first row may be data (a file without a header row): name no cell, count them
         raise UsageError(
-            f"{where}: no {kind} named {text_column!r} for the note text; "
-            f"the header has: {', '.join(repr(h) for h in header)} "
+            f"{where}: no {kind} named {text_column!r} for the note text in the first row "
+            f"({len(header)} columns); the first row must be a header row naming the columns "
             f"(choose the text column with the text-column option)"
         )
     if header.count(text_column) > 1:
@@ -257,19 +269,36 @@ def _read_delimited(
         else None
     )
     meta_idx = [i for i in range(len(header)) if i not in (text_i, id_i, codes_i)]
-    reader = csv.reader(_decoded_lines(p), delimiter=delimiter)
+    # strict: a quote closed in the middle of a cell is an error, not glued to the next row
+    reader = csv.reader(_decoded_lines(p), delimiter=delimiter, strict=True)
     header_seen = False
     row_no = 0
     while True:
+        first_line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:  # e.g. a NUL byte or an unterminated quote at end of file
+        except csv.Error as exc:  # an unclosed quote, a stray one after a cell, a NUL byte
             row_no += 1
-            yield _error(f"{where}:row {row_no}", "bad_row", f"the row cannot be parsed ({exc})")
+            yield _error(
+                f"{where}:row {row_no}",
+                "bad_row",
+                f"the row cannot be parsed ({_csv_problem(exc)}; "
+                f"{_lines(first_line, reader.line_num)}); check the quoting of this row",
+            )
             continue
         row_no += 1
+        if reader.line_num > first_line and _quote_swallowed_row(row, delimiter, text_i):
+            yield _error(
+                f"{where}:row {row_no}",
+                "bad_row",
+                f"a quoted cell runs on over {_lines(first_line, reader.line_num)} and holds "
+                "what looks like the start of the next row: a quote is probably not closed; "
+                "check the quoting of this row",
+                _opt_str(row[id_i]) if id_i is not None and id_i < len(row) else None,
+            )
+            continue
         if not header_seen:
             if any(cell.strip() for cell in row):
                 header_seen = True
@@ -306,8 +335,50 @@ def _read_delimited(
         yield NoteRecord(note_id, text, meta, codes, loc)
 
 
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if last <= first else f"lines {first}-{last}"
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """The csv module's message, reworded where it is obscure (it never quotes a value)."""
+    msg = str(exc)
+    if "unexpected end of data" in msg:
+        return "a quote is opened and not closed before the end of the file"
+    if "expected after" in msg:
+        return "a quote closes in the middle of a cell"
+    if "NUL" in msg:
+        return "the row contains a NUL byte"
+    return msg
+
+
+def _quote_swallowed_row(row: List[str], delimiter: str, text_i: int) -> bool:
+    """A multi-line text cell whose last line looks like the start of the next row, up to its
+    own opening quote: ``n1,"a`` / ``n2,"`` read as one row whose text is ``a\\nn2,``. That
+    last line holds exactly the delimiters before the text column, ends with one and has no
+    space (ids and codes, not prose), so a note whose line ends with a comma is not taken."""
+    if text_i >= len(row):
+        return False
+    cell = row[text_i].rstrip("\r\n")
+    if "\n" not in cell:
+        return False
+    tail = cell.rsplit("\n", 1)[1]
+    return (
+        text_i > 0
+        and tail.endswith(delimiter)
+        and tail.count(delimiter) == text_i
+        and len(tail) <= 200
+        and not any(c.isspace() for c in tail)
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # JSON Lines (also FHIR bulk-data NDJSON: one resource per line)
+
+
+def _json_msg(exc: json.JSONDecodeError) -> str:
+    """The decoder's message without its trailing "at" ("Invalid control character at")."""
+    msg = exc.msg.strip()
+    return msg[:-3].rstrip() if msg.endswith(" at") else msg
 
 
 def _codes_value(value: Any) -> Optional[str]:
@@ -340,7 +411,9 @@ def _read_jsonl(
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 yield _error(
-                    loc, "bad_json", f"the line is not valid JSON ({exc.msg} at column {exc.colno})"
+                    loc,
+                    "bad_json",
+                    f"the line is not valid JSON ({_json_msg(exc)} at column {exc.colno})",
                 )
                 continue
             if not isinstance(obj, dict):
@@ -389,11 +462,14 @@ _NEWLINES_RE = re.compile(r"\r\n?")
 _TEXT_VALUE_TYPES = {"TX", "FT", "ST"}
 _ENVELOPE = {"FHS", "FTS", "BHS", "BTS"}
 _MLLP = "\x0b\x1c"
+MAX_HL7_ESCAPE_REPEAT = 100  # \.sp N\ / \.sk N\: N blank lines / spaces at most
 
 
-def _hl7_segments(p: Path) -> Iterator[str]:
-    """The file's segments, one at a time, whatever the separator (CR, LF or CRLF); bytes are
-    decoded as UTF-8 with surrogateescape so a bad message can be refused alone."""
+def _hl7_segments(p: Path) -> Iterator[Tuple[str, bool]]:
+    """The file's segments, one at a time, whatever the separator (CR, LF or CRLF), each with
+    whether it was terminated (the last one of a file cut short is not; an MLLP end-of-block
+    counts as a terminator); bytes are decoded as UTF-8 with surrogateescape so a bad message
+    can be refused alone."""
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     rest = ""
     first = True
@@ -406,37 +482,43 @@ def _hl7_segments(p: Path) -> Iterator[str]:
                 first = False
                 text = text.lstrip("\ufeff")
             parts = re.split(r"[\r\n]+", rest + text)
-            rest = parts.pop() if not final else ""
+            rest = parts.pop()  # unterminated so far (at the end: the file's unterminated tail)
             for seg in parts:
                 seg = seg.strip(_MLLP + " \t")
                 if seg:
-                    yield seg
+                    yield seg, True
             if final:
-                if rest.strip(_MLLP + " \t"):
-                    yield rest.strip(_MLLP + " \t")
+                last = rest.strip(" \t")
+                if last.strip(_MLLP):
+                    yield last.strip(_MLLP), last.endswith("\x1c")
                 return
 
 
-def _hl7_messages(p: Path) -> Iterator[List[str]]:
+def _hl7_messages(p: Path) -> Iterator[Tuple[List[str], bool]]:
     """Group segments into messages: a new message starts at each MSH. Segments before the first
-    MSH form a message of their own (reported as lacking MSH); batch envelopes are dropped."""
+    MSH form a message of their own (reported as lacking MSH); batch envelopes are dropped.
+    Each message comes with whether it is complete (False: its last segment has no terminator,
+    the file ends in the middle of it)."""
     current: List[str] = []
-    for seg in _hl7_segments(p):
+    complete = True
+    for seg, terminated in _hl7_segments(p):
         name = seg[:3].upper()
         if name in _ENVELOPE and (len(seg) == 3 or not seg[3].isalnum()):
             continue
         if name == "MSH" and current:
-            yield current
+            yield current, complete
             current = []
         current.append(seg)
+        complete = terminated
     if current:
-        yield current
+        yield current, complete
 
 
 def _hl7_unescape(value: str, fs: str, cs: str, rs: str, ss: str, esc: str) -> str:
-    """Decode HL7 v2 escape sequences (chapter 2.7): delimiters (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\ \\P\\),
-    formatting (\\.br\\, \\.sp N\\, \\.ce\\, \\.sk N\\; \\.in\\ \\.ti\\ \\.fi\\ \\.nf\\ dropped),
-    highlighting (\\H\\ \\N\\ dropped) and hex data (\\Xhh..\\, read as UTF-8 bytes, else Latin-1).
+    """Decode HL7 v2 escape sequences (chapter 2.7): delimiters (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\
+    \\P\\), formatting (\\.br\\, \\.sp N\\, \\.ce\\, \\.sk N\\; \\.in\\ \\.ti\\ \\.fi\\ \\.nf\\
+    dropped), highlighting (\\H\\ \\N\\ dropped) and hex data (\\Xhh..\\, read as UTF-8 bytes,
+    else Latin-1).
     Character-set switches and application escapes are dropped; an unterminated escape is kept
     as it is. (python-hl7's own unescape logs the whole field on an unknown sequence, which would
     put note text in logs, and decodes \\X..\\ byte by byte: hence this one.)"""
@@ -472,6 +554,18 @@ def _hl7_unescape(value: str, fs: str, cs: str, rs: str, ss: str, esc: str) -> s
                 out.append(data.decode("latin-1"))
         elif seq.startswith("."):
             cmd, arg = seq[1:3].lower(), seq[3:].strip()
+            digits = arg.lstrip("+")
+            if (
+                cmd in ("sp", "sk")
+                and digits.isdigit()
+                and (len(digits) > 9 or int(digits) > MAX_HL7_ESCAPE_REPEAT)
+            ):
+                # \.sp999999999\ would build a gigabyte from a few bytes
+                raise InputError(
+                    "hl7_bad_escape",
+                    f"an escape sequence \\.{cmd} N\\ repeats more than "
+                    f"{MAX_HL7_ESCAPE_REPEAT} times",
+                )
             try:
                 count = int(arg) if arg else 1
             except ValueError:
@@ -594,8 +688,23 @@ def _hl7_message_record(lines: List[str], number: int, where: str) -> NoteRecord
 
 
 def _read_hl7(p: Path, where: str) -> Iterator[NoteRecord]:
-    for number, lines in enumerate(_hl7_messages(p), start=1):
-        yield _hl7_message_record(lines, number, where)
+    for number, (lines, complete) in enumerate(_hl7_messages(p), start=1):
+        try:
+            record = _hl7_message_record(lines, number, where)
+        except InputError as exc:  # an escape sequence that expands beyond bounds
+            record = _error(f"{where}:message {number}", exc.code, exc.message)
+        if not complete and record.ok:
+            # a message cut at end of file would be checked as if complete: its verdict could
+            # change with what is missing, so it is refused (ids and meta kept)
+            record = _error(
+                record.where,
+                "hl7_truncated",
+                "the file ends inside this message (its last segment has no segment "
+                "terminator): the message may be cut short; resend it whole",
+                record.note_id,
+                record.meta,
+            )
+        yield record
 
 
 # --------------------------------------------------------------------------------------------
@@ -785,7 +894,7 @@ def _pick_attachment(atts: List[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any
     seen = [_content_type(a)[0] for a in atts]
     best: Optional[Dict[str, Any]] = None
     best_rank: Optional[Tuple[int, int]] = None
-    for att, media in zip(atts, seen):
+    for att, media in zip(atts, seen, strict=True):
         if media not in ("text/plain", "text/html"):
             continue
         rank = (
@@ -853,7 +962,9 @@ def _fhir_resource(res: Dict[str, Any], loc: str) -> Iterator[NoteRecord]:
             else None
         )
         field_name = "content.attachment"
-        ctx = res.get("context") if isinstance(res.get("context"), dict) else {}
+        ctx = res.get("context")
+        if not isinstance(ctx, dict):
+            ctx = {}
         encounter = _ref(ctx.get("encounter"))
         code = _concept_text(res.get("type"))
     else:
@@ -903,7 +1014,9 @@ def _read_fhir(p: Path, where: str) -> Iterator[NoteRecord]:
         return
     except json.JSONDecodeError as exc:
         yield _error(
-            where, "bad_json", f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            where,
+            "bad_json",
+            f"not valid JSON ({_json_msg(exc)} at line {exc.lineno} column {exc.colno})",
         )
         return
     del data

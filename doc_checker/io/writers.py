@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import IO, Iterable, List, Optional
+import tempfile
+from typing import IO, Any, Dict, Iterable, List, Optional
 
 from ..result import ELEMENTS, CheckResult, ErrorRecord, Outcome
 
@@ -26,6 +27,7 @@ CSV_RESULT_COLUMNS = [
     "error_code",
     "error_message",
 ]
+_RESULT_SET = frozenset(CSV_RESULT_COLUMNS)
 VERDICT_STYLE = {"supported": "green", "incomplete": "yellow", "not_supported": "red"}
 
 
@@ -63,19 +65,37 @@ def csv_row(o: Outcome) -> dict:
 
 
 def write_csv(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = False) -> None:
-    """Streams in input order with ``keep_order``; else the worklist, lowest score first."""
-    items = iter(outcomes) if keep_order else iter(worklist_order(list(outcomes)))
-    first = next(items, None)
-    meta_keys = [k for k in (first.meta if first is not None else {}) if k not in ("note_id",)]
-    writer = csv.DictWriter(
-        fh, fieldnames=["note_id", *meta_keys, *CSV_RESULT_COLUMNS], extrasaction="ignore"
-    )
-    writer.writeheader()
-    if first is None:
+    """The header holds every carried-through column of every row, in first-seen order (rows
+    of different files or an error record first must not drop a column). In input order with
+    ``keep_order``, rows are spooled to a temporary file until the columns are known, so memory
+    stays flat; else the worklist, lowest score first."""
+    if not keep_order:
+        rows = [csv_row(o) for o in worklist_order(list(outcomes))]
+        _write_csv_rows(fh, _columns(rows), rows)
         return
-    writer.writerow(csv_row(first))
-    for o in items:
-        writer.writerow(csv_row(o))
+    columns: Dict[str, None] = {}
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogatepass") as spool:
+        for o in outcomes:
+            row = csv_row(o)
+            columns.update(dict.fromkeys(row))
+            spool.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        spool.seek(0)
+        _write_csv_rows(fh, _columns([columns]), (json.loads(line) for line in spool))
+
+
+def _columns(rows: Iterable[Dict[str, Any]]) -> List[str]:
+    """note_id, the carried-through columns in first-seen order, then the checker's columns."""
+    seen: Dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(k for k in row if k != "note_id" and k not in _RESULT_SET))
+    return ["note_id", *seen, *CSV_RESULT_COLUMNS]
+
+
+def _write_csv_rows(fh: IO[str], columns: List[str], rows: Iterable[Dict[str, Any]]) -> None:
+    writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
 
 
 def worklist_order(outcomes: Iterable[Outcome]) -> List[Outcome]:
@@ -90,34 +110,35 @@ def worklist_order(outcomes: Iterable[Outcome]) -> List[Outcome]:
 def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     items = list(outcomes) if keep_order else worklist_order(list(outcomes))
     table = Table(title="doc-checker worklist (lowest score first)", show_lines=False)
-    for col, kw in (
-        ("note", {}),
-        ("score", {"justify": "right"}),
-        ("verdict", {}),
-        ("code", {}),
-        ("missing (required)", {}),
-        ("findings", {}),
-        ("claim", {}),
-    ):
-        table.add_column(col, **kw)
-    for o in items:
+    for col in ("note", "score", "verdict", "code", "missing (required)", "findings", "claim"):
+        table.add_column(col, justify="right" if col == "score" else "left")
+    for o in items:  # values are Text, never markup: an id "[/red]" must print as itself
         if isinstance(o, ErrorRecord):
-            table.add_row(str(o.note_id), "-", "[red]error[/red]", "-", o.code, o.message, "-")
+            table.add_row(
+                Text(str(o.note_id)),
+                "-",
+                Text("error", style="red"),
+                "-",
+                Text(o.code),
+                Text(o.message),
+                "-",
+            )
             continue
         style = VERDICT_STYLE.get(o.verdict, "")
         findings = ", ".join(f.code for f in o.findings if f.severity == "error")
         claim = ", ".join(f.code for f in o.claim_findings) if o.billed_codes is not None else ""
         table.add_row(
-            str(o.note_id),
+            Text(str(o.note_id)),
             f"{o.score:.0f}",
-            f"[{style}]{o.verdict}[/{style}]",
-            o.suggested_code or "none",
-            ", ".join(o.missing) or "-",
-            findings or "-",
-            claim or "-",
+            Text(o.verdict, style=style),
+            Text(o.suggested_code or "none"),
+            Text(", ".join(o.missing) or "-"),
+            Text(findings or "-"),
+            Text(claim or "-"),
         )
     Console(file=fh, width=160 if not getattr(fh, "isatty", lambda: False)() else None).print(table)
 

@@ -7,7 +7,8 @@ parenthesised spans directly (scispacy's own component runs a spaCy Matcher with
 pattern, which cost more than tokenizing the note) and then gives every occurrence of a short
 form the category of the target found inside its long form, so 'under FG' documents guidance as
 'under fluoroscopic guidance' does. Common undefined abbreviations (fluoro, FNA, US, LUL) come
-from the lexicon instead (``patterns/abbreviations.json``, applied when the target rules load).
+from the lexicon instead (``patterns/abbreviations.json``: ``targets.lexicon_variants`` turns it
+into target rules when the pipeline is built).
 """
 
 import bisect
@@ -87,7 +88,8 @@ class AbbreviationPropagator:
         for s, e, _ in bounds:
             occupied[s:e] = True
         for long_form, short in pairs:
-            # targets overlapping the long form: they start before its end, at most `longest` earlier
+            # targets overlapping the long form: they start before its end, at most `longest`
+            # earlier
             lo = bisect.bisect_left(starts, long_form.start - longest)
             hi = bisect.bisect_left(starts, long_form.end)
             inside = [b for b in bounds[lo:hi] if b[0] < long_form.end and long_form.start < b[1]]

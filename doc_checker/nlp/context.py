@@ -5,20 +5,23 @@ ConTextRules; each gets a scope in its sentence (FORWARD, BACKWARD or BIDIRECTIO
 ``max_scope`` tokens); a TERMINATE phrase, a rule's ``terminated_by`` category or another
 modifier of the same category ends a scope; PSEUDO phrases modify nothing and silence the
 triggers inside them. Other overlapping modifiers are all kept (as medspaCy with
-``prune_on_modifier_overlap=False``). The result is plain data, ``doc.user_data["dc_modifiers"]``: for each modified target
-("start:end:label") the sorted categories that modify it. (medspaCy's component stores Python
-objects on spans and the Doc, which breaks DocBin and costs more than tokenizing the note.)
+``prune_on_modifier_overlap=False``). The result is plain data, ``doc.user_data["dc_modifiers"]``:
+for each modified target ("start:end:label") the sorted categories that modify it. (medspaCy's
+component stores Python objects on spans and the Doc, which breaks DocBin and costs more than
+tokenizing the note.)
 """
 
 import bisect
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import numpy as np
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..rules import ConTextRule, validate
+from ._serialize import Lines, RuleSerializer
 from ._spangroups import group_bounds
 from .matcher import FastMatcher
 from .targets import TARGET_GROUP
@@ -39,6 +42,7 @@ class Rule:
     allowed: Optional[FrozenSet[str]]
     excluded: Optional[FrozenSet[str]]
     terminated_by: FrozenSet[str]
+    max_targets: Optional[int] = None  # only the n targets nearest the modifier (medspaCy's)
 
 
 @dataclass(slots=True)
@@ -111,32 +115,61 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-class ConTextComponent:
-    def __init__(
-        self, nlp: Language, name: str = "doc_checker_context", *, rules: Sequence[dict]
-    ) -> None:
+class ConTextComponent(RuleSerializer):
+    """ConText over the targets, built from :class:`~doc_checker.rules.ConTextRule` objects
+    (:meth:`add_patterns`); ``to_disk`` saves them."""
+
+    def __init__(self, nlp: Language, name: str = "doc_checker_context") -> None:
+        self.nlp = nlp
         self.name = name
-        self.rules: List[Rule] = []
+        self.rules: List[ConTextRule] = []
+        self._internal: List[Rule] = []  # each rule in the form the algorithm reads
         self.matcher = FastMatcher(nlp)
-        for i, r in enumerate(rules):
-            self.rules.append(
+
+    def add_patterns(self, rules: Iterable[ConTextRule]) -> None:
+        """Add modifier rules (converted to the matcher's and the algorithm's form here, once)."""
+        for r in rules:
+            key = len(self.rules)
+            self.rules.append(r)
+            self._internal.append(
                 Rule(
-                    category=r["category"].upper(),
-                    direction=str(r.get("direction", "BIDIRECTIONAL")).upper(),
-                    max_scope=r.get("max_scope"),
-                    allowed=frozenset(r["allowed_types"]) if r.get("allowed_types") else None,
-                    excluded=frozenset(r["excluded_types"]) if r.get("excluded_types") else None,
-                    terminated_by=frozenset(t.upper() for t in r["terminated_by"])
-                    if r.get("terminated_by")
+                    category=r.category.upper(),
+                    direction=(r.direction or "BIDIRECTIONAL").upper(),
+                    max_scope=r.max_scope,
+                    allowed=frozenset(r.allowed_types) if r.allowed_types else None,
+                    excluded=frozenset(r.excluded_types) if r.excluded_types else None,
+                    terminated_by=frozenset(t.upper() for t in r.terminated_by)
+                    if r.terminated_by
                     else DEFAULT_TERMINATED_BY,
+                    max_targets=r.max_targets,
                 )
             )
-            if isinstance(r.get("pattern"), list):
-                self.matcher.add_pattern(i, r["pattern"], where=f"context rule {r['literal']!r}")
-            elif isinstance(r.get("pattern"), str):
-                self.matcher.add_regex(i, r["pattern"])
+            if isinstance(r.pattern, list):
+                self.matcher.add_pattern(key, r.pattern, where=f"context rule {r.literal!r}")
+            elif isinstance(r.pattern, str):
+                self.matcher.add_regex(key, r.pattern)
             else:
-                self.matcher.add_literal(i, r["literal"])
+                self.matcher.add_literal(key, r.literal)
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        self.rules, self._internal = [], []
+        self.matcher = FastMatcher(self.nlp)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def _rule_lines(self) -> Lines:
+        return [r.to_dict() for r in self.rules]
+
+    def _restore(
+        self, lines: Optional[Lines], settings: Optional[Dict[str, Any]], source: str
+    ) -> None:
+        if lines is None:
+            return
+        validate("context", {"context_rules": lines}, source)
+        self.clear()
+        self.add_patterns(ConTextRule.from_dict(line) for line in lines)
 
     def __call__(self, doc: Doc) -> Doc:
         targets = group_bounds(doc, TARGET_GROUP)
@@ -157,10 +190,16 @@ class ConTextComponent:
                         bisect.bisect_left(by_start, m.scope_start - longest),
                         bisect.bisect_left(by_start, m.scope_end),
                     )
-                    for i in near:
-                        t0, t1, label = spans[i]
-                        if m.modifies(t0, t1, label):
-                            found.setdefault(i, set()).add(m.rule.category)
+                    hits = [i for i in near if m.modifies(*spans[i])]
+                    limit = m.rule.max_targets
+                    if limit is not None and len(hits) > limit:
+                        # medspaCy's reduce_targets: the nearest, ties in document order
+                        hits = sorted(
+                            hits,
+                            key=lambda i: min(abs(m.start - spans[i][1]), abs(spans[i][0] - m.end)),
+                        )[:limit]
+                    for i in hits:
+                        found.setdefault(i, set()).add(m.rule.category)
             for i, cats in found.items():
                 t0, t1, label = spans[i]
                 result[target_key(t0, t1, label)] = sorted(cats)
@@ -169,16 +208,16 @@ class ConTextComponent:
 
     def _modifiers(self, doc: Doc) -> Tuple[List[int], Dict[int, List[Modifier]]]:
         """Sentence starts, and the doc's modifiers (scopes set and limited) by sentence."""
-        # overlapping matches are all kept (medspaCy's ConText with prune_on_modifier_overlap=False),
+        # overlapping matches are all kept (medspaCy's ConText, prune_on_modifier_overlap=False),
         # except a trigger inside a PSEUDO phrase: 'without difficulty' silences its 'without'
         matches = sorted(set(self.matcher(doc)), key=lambda m: (m[1], m[2], m[0]))
-        pseudo = [(s, e) for k, s, e in matches if self.rules[k].direction == "PSEUDO"]
+        pseudo = [(s, e) for k, s, e in matches if self._internal[k].direction == "PSEUDO"]
         if pseudo:
             inside = _containment(pseudo)
             matches = [
                 m
                 for m in matches
-                if self.rules[m[0]].direction == "PSEUDO" or not inside(m[1], m[2])
+                if self._internal[m[0]].direction == "PSEUDO" or not inside(m[1], m[2])
             ]
         sent_starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
         if not sent_starts or sent_starts[0] != 0:
@@ -186,7 +225,7 @@ class ConTextComponent:
         bounds = sent_starts + [len(doc)]
         by_sentence: Dict[int, List[Modifier]] = {}
         for key, start, end in matches:
-            rule = self.rules[key]
+            rule = self._internal[key]
             k = bisect.bisect_right(sent_starts, start) - 1
             s0, s1 = bounds[k], bounds[k + 1]
             m = Modifier(rule, start, end)

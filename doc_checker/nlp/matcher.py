@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import bisect
 import json
+import operator
 import os
 import re
 import weakref
 
-try:  # Python 3.11+
+try:  # Python 3.11+ (typeshed has no stubs for these private modules)
     from re import _constants as _sre  # type: ignore[attr-defined]
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _sre  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_constants as _sre
+    import sre_parse as _sre_parse
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
@@ -35,14 +36,17 @@ from spacy.vocab import Vocab
 from ..errors import RulesError
 from ._layout import note_text
 
-try:  # the compiled core (doc_checker/_matchcore.pyx), built by ``pip install``
+try:  # the compiled core (doc_checker/nlp/_matchcore.pyx, typed by _matchcore.pyi), built by
+    # ``pip install``; the name _matchcore exists only when it is built
     from . import _matchcore
+
+    CORE_BUILT = True
 except ImportError:  # pragma: no cover - a checkout that was never built
-    _matchcore = None
+    CORE_BUILT = False
 
 # Match with the compiled core when it is built; DOC_CHECKER_PURE_PYTHON=1 (or setting this to
 # False) uses the pure-Python path below, the reference the compiled core is tested against.
-COMPILED = _matchcore is not None and os.environ.get("DOC_CHECKER_PURE_PYTHON") != "1"
+COMPILED = CORE_BUILT and os.environ.get("DOC_CHECKER_PURE_PYTHON") != "1"
 
 _LEXEME_ATTRS: Dict[str, Callable[[Any], Any]] = {
     "ORTH": lambda lex: lex.orth_,
@@ -68,33 +72,48 @@ _OPS = {"?": (0, 1), "*": (0, None), "+": (1, None), "1": (1, 1)}
 _QUANT_RE = re.compile(r"^\{(\d*)(,?)(\d*)\}$")
 
 
+_COMPARISONS: Dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "!=": operator.ne,
+}
+
+
+def _in_test(values: FrozenSet[Any]) -> Callable[[Any], bool]:
+    return lambda v: v in values
+
+
+def _not_in_test(values: FrozenSet[Any]) -> Callable[[Any], bool]:
+    return lambda v: v not in values
+
+
+def _regex_test(rx: "re.Pattern[str]") -> Callable[[Any], bool]:
+    return lambda v: bool(rx.search(str(v)))
+
+
+def _comparison_test(compare: Callable[[Any, Any], Any], arg: Any) -> Callable[[Any], bool]:
+    return lambda v: compare(v, arg)
+
+
 def _value_test(value: Any) -> Callable[[Any], bool]:
     if isinstance(value, dict):
-        tests = []
+        tests: List[Callable[[Any], bool]] = []
         for op, arg in value.items():
             if op == "IN":
-                s = frozenset(arg)
-                tests.append(lambda v, s=s: v in s)
+                tests.append(_in_test(frozenset(arg)))
             elif op == "NOT_IN":
-                s = frozenset(arg)
-                tests.append(lambda v, s=s: v not in s)
+                tests.append(_not_in_test(frozenset(arg)))
             elif op == "REGEX":
-                rx = re.compile(arg)
-                tests.append(lambda v, rx=rx: bool(rx.search(str(v))))
-            elif op in ("==", ">=", "<=", ">", "<", "!="):
-                ops = {
-                    "==": lambda a, b: a == b,
-                    ">=": lambda a, b: a >= b,
-                    "<=": lambda a, b: a <= b,
-                    ">": lambda a, b: a > b,
-                    "<": lambda a, b: a < b,
-                    "!=": lambda a, b: a != b,
-                }
-                tests.append(lambda v, f=ops[op], a=arg: f(v, a))
+                tests.append(_regex_test(re.compile(arg)))
+            elif op in _COMPARISONS:
+                tests.append(_comparison_test(_COMPARISONS[op], arg))
             else:
                 raise RulesError(f"unsupported predicate {op!r} in token pattern")
         return lambda v: all(t(v) for t in tests)
-    return lambda v, value=value: v == value
+    return lambda v: v == value
 
 
 class _Respelled:
@@ -125,6 +144,7 @@ class PredicateTable:
         table = getattr(nlp, "_doc_checker_predicates", None)
         if table is None or table.vocab is not nlp.vocab:
             table = cls(nlp.vocab)
+            # an attribute of our own on spaCy's Language, which declares no such attribute
             nlp._doc_checker_predicates = table  # type: ignore[attr-defined]
         return table
 
@@ -197,7 +217,8 @@ class PredicateTable:
             wider = np.zeros((self._bits.shape[0], (pid >> 6) + 1), dtype=np.uint64)
             wider[:, : self._bits.shape[1]] = self._bits
             self._bits = wider
-        self._tests.append(lambda lex, parts=tuple(parts): all(t(g(lex)) for g, t in parts))
+        checks = tuple(parts)
+        self._tests.append(lambda lex: all(t(g(lex)) for g, t in checks))
         self._ids[key] = pid
         values = self._indexable(spec)
         if values is None:
@@ -438,9 +459,11 @@ class FastMatcher:
                             out.append((key, start, end))
         if self._regexes:
             text = note_text(doc)
-            if self._after_scan is not None:
+            any_regex = self._any_regex
+            # _after_scan is only built with _any_regex (regex_after followed by some rule)
+            if self._after_scan is not None and any_regex is not None:
                 starts_at = [m.end() for m in self._after_scan.finditer(text)]
-                if self._any_regex.match(text):
+                if any_regex.match(text):
                     starts_at.insert(0, 0)
                 found = [
                     (key, m)
@@ -449,9 +472,18 @@ class FastMatcher:
                     for m in (rx.match(text, p),)
                     if m is not None
                 ]
-            elif self.regex_starts is None and self.regex_after is None:
-                found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
-            elif self.regex_starts is None:  # regex_after, but the rules' flags defeat the one-scan
+            elif self.regex_starts is not None:
+                starts_at = sorted({m.start() for m in self.regex_starts.finditer(text)})
+                if any_regex is not None:  # one quick test before trying each rule
+                    starts_at = [p for p in starts_at if any_regex.match(text, p)]
+                found = [
+                    (key, m)
+                    for key, rx in self._regexes
+                    for p in starts_at
+                    for m in (rx.match(text, p),)
+                    if m is not None
+                ]
+            elif self.regex_after is not None:  # but the rules' flags defeat the one-scan
                 starts_at = [0] + [m.end() for m in self.regex_after.finditer(text)]
                 found = [
                     (key, m)
@@ -461,16 +493,7 @@ class FastMatcher:
                     if m is not None
                 ]
             else:
-                starts_at = sorted({m.start() for m in self.regex_starts.finditer(text)})
-                if self._any_regex is not None:  # one quick test before trying each rule
-                    starts_at = [p for p in starts_at if self._any_regex.match(text, p)]
-                found = [
-                    (key, m)
-                    for key, rx in self._regexes
-                    for p in starts_at
-                    for m in (rx.match(text, p),)
-                    if m is not None
-                ]
+                found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
             for key, m in found:
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if span is not None and len(span):
@@ -708,7 +731,10 @@ def _plan(elements: Sequence[_Element]) -> Optional[_Plan]:
     """None when a wildcard may start the pattern (then every token is a candidate)."""
     required = tuple(e.pred for e in elements if e.lo > 0 and e.pred is not None)
     anchor_i = next((i for i, e in enumerate(elements) if e.lo > 0), None)
-    if anchor_i is None or elements[anchor_i].pred is None:
+    if anchor_i is None:
+        return None
+    anchor = elements[anchor_i]
+    if anchor.pred is None:
         return None
     optional = []
     for j in range(anchor_i):
@@ -716,11 +742,13 @@ def _plan(elements: Sequence[_Element]) -> Optional[_Plan]:
         if e.pred is None:
             return None
         dist = 0
-        for k in range(j, anchor_i):
-            dist = INF if elements[k].hi is None or dist >= INF else dist + elements[k].hi
+        for between in elements[j:anchor_i]:
+            hi = between.hi
+            dist = INF if hi is None or dist >= INF else dist + hi
         optional.append((e.pred, dist))
-    next_pred, next_dist = None, INF
-    dist = elements[anchor_i].hi if elements[anchor_i].hi is not None else INF
+    next_pred: Optional[int] = None
+    next_dist = INF
+    dist = anchor.hi if anchor.hi is not None else INF
     for e in elements[anchor_i + 1 :]:
         if e.lo > 0:
             if e.pred is not None:
@@ -732,7 +760,7 @@ def _plan(elements: Sequence[_Element]) -> Optional[_Plan]:
         required,
         frozenset(required),
         fixed,
-        elements[anchor_i].pred,
+        anchor.pred,
         next_pred,
         next_dist,
         tuple(optional),

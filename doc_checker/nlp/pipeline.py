@@ -11,19 +11,18 @@ modules are compiled by Cython (``doc_checker/_build.py``), and spaCy's config s
 factory's type annotations, which a compiled function only has as strings.
 """
 
-from typing import Optional
-
 import spacy
 from medspacy.custom_tokenizer import create_medspacy_tokenizer
 from spacy.language import Language
 
-from ..rules import Ruleset, load_ruleset
+from ..rules import Ruleset
 from .abbreviations import AbbreviationPropagator
 from .context import ConTextComponent
+from .reference import StockContext, StockSections, StockTargets
 from .sections import Sections
 from .sentences import LineSentenceSplitter
 from .spelling import SpellingJoiner
-from .targets import TargetLayers
+from .targets import TargetLayers, lexicon_variants
 
 
 @Language.factory("doc_checker_spelling", assigns=["token.text"])
@@ -36,25 +35,14 @@ def make_sentence_splitter(nlp: Language, name: str) -> LineSentenceSplitter:
     return LineSentenceSplitter(name)
 
 
-@Language.factory(
-    "doc_checker_sections", assigns=["doc.spans"], default_config={"patterns_dir": None}
-)
-def make_sections(nlp: Language, name: str, patterns_dir: Optional[str]) -> Sections:
-    ruleset = load_ruleset(patterns_dir)
-    return Sections(
-        nlp,
-        name,
-        rules=ruleset.sections,
-        header_start=ruleset.header_start,
-        header_after=ruleset.header_after,
-    )
+@Language.factory("doc_checker_sections", assigns=["doc.spans"])
+def make_sections(nlp: Language, name: str) -> Sections:
+    return Sections(nlp, name)
 
 
-@Language.factory(
-    "doc_checker_targets", assigns=["doc.spans"], default_config={"patterns_dir": None}
-)
-def make_target_layers(nlp: Language, name: str, *, patterns_dir: Optional[str]) -> TargetLayers:
-    return TargetLayers(nlp, name, ruleset=load_ruleset(patterns_dir))
+@Language.factory("doc_checker_targets", assigns=["doc.spans"])
+def make_target_layers(nlp: Language, name: str) -> TargetLayers:
+    return TargetLayers(nlp, name)
 
 
 @Language.factory("doc_checker_abbreviations", assigns=["doc.spans"])
@@ -62,25 +50,85 @@ def make_abbreviation_propagator(nlp: Language, name: str) -> AbbreviationPropag
     return AbbreviationPropagator(nlp, name)
 
 
-@Language.factory(
-    "doc_checker_context", assigns=["doc.user_data"], default_config={"patterns_dir": None}
-)
-def make_context(nlp: Language, name: str, patterns_dir: Optional[str]) -> ConTextComponent:
-    return ConTextComponent(nlp, name, rules=load_ruleset(patterns_dir).context_rules)
+@Language.factory("doc_checker_context", assigns=["doc.user_data"])
+def make_context(nlp: Language, name: str) -> ConTextComponent:
+    return ConTextComponent(nlp, name)
 
 
-def build_nlp(ruleset: Ruleset, max_length: int = 1_000_000) -> Language:
+# the reference engine: stock medspaCy components (Sectionizer, TargetMatcher, ConText) with the
+# same rules, behind the same span groups (``build_nlp(engine="medspacy")``)
+@Language.factory("doc_checker_medspacy_sections", assigns=["doc.spans"])
+def make_stock_sections(nlp: Language, name: str) -> StockSections:
+    return StockSections(nlp, name)
+
+
+@Language.factory("doc_checker_medspacy_targets", assigns=["doc.spans"])
+def make_stock_targets(nlp: Language, name: str) -> StockTargets:
+    return StockTargets(nlp, name)
+
+
+@Language.factory("doc_checker_medspacy_context", assigns=["doc.user_data"])
+def make_stock_context(nlp: Language, name: str) -> StockContext:
+    return StockContext(nlp, name)
+
+
+ENGINES = ("doc-checker", "medspacy")
+
+
+def build_nlp(
+    ruleset: Ruleset, max_length: int = 1_000_000, engine: str = "doc-checker"
+) -> Language:
+    """The pipeline, its components given the ruleset's rule objects (nothing is read here:
+    a Checker reads its patterns directory once). ``nlp.to_disk`` saves the rules themselves.
+    ``engine="medspacy"``: the same with stock medspaCy's Sectionizer, TargetMatcher and ConText
+    in place of the checker's own (slower; for users who must run stock medspaCy, and the
+    reference the differential tests compare against)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    if engine == "medspacy":
+        return _build_stock(ruleset, max_length)
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
     nlp.max_length = (
         max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
     )
-    config = {"patterns_dir": str(ruleset.directory)}
-    joiner = nlp.add_pipe("doc_checker_spelling")
+    joiner: SpellingJoiner = nlp.add_pipe("doc_checker_spelling")  # type: ignore[assignment]
     joiner.set_spelling(nlp, ruleset.spelling)  # before any matcher sees a word
     nlp.add_pipe("doc_checker_sentences")
-    nlp.add_pipe("doc_checker_sections", config=config)
-    nlp.add_pipe("doc_checker_targets", config=config)
+    sections: Sections = nlp.add_pipe("doc_checker_sections")  # type: ignore[assignment]
+    sections.set_header_position(
+        header_start=ruleset.header_start.pattern if ruleset.header_start is not None else None,
+        header_after=ruleset.header_after.pattern if ruleset.header_after is not None else None,
+    )
+    sections.section_effects = dict(ruleset.section_effects)
+    sections.add_patterns(ruleset.sections)
+    targets: TargetLayers = nlp.add_pipe("doc_checker_targets")  # type: ignore[assignment]
+    for layer, rules in lexicon_variants(
+        ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer
+    ).items():
+        targets.add_patterns(rules, layer=layer)
     nlp.add_pipe("doc_checker_abbreviations")
-    nlp.add_pipe("doc_checker_context", config=config)
+    context: ConTextComponent = nlp.add_pipe("doc_checker_context")  # type: ignore[assignment]
+    context.add_patterns(ruleset.context_rules)
+    return nlp
+
+
+def _build_stock(ruleset: Ruleset, max_length: int) -> Language:
+    nlp = spacy.blank("en")
+    nlp.tokenizer = create_medspacy_tokenizer(nlp)
+    nlp.max_length = max_length
+    nlp.add_pipe("doc_checker_sentences")
+    sections: StockSections = nlp.add_pipe(  # type: ignore[assignment]
+        "doc_checker_medspacy_sections", name="doc_checker_sections"
+    )
+    sections.configure(ruleset)
+    targets: StockTargets = nlp.add_pipe(  # type: ignore[assignment]
+        "doc_checker_medspacy_targets", name="doc_checker_targets"
+    )
+    targets.configure(ruleset)
+    nlp.add_pipe("doc_checker_abbreviations")
+    context: StockContext = nlp.add_pipe(  # type: ignore[assignment]
+        "doc_checker_medspacy_context", name="doc_checker_context"
+    )
+    context.configure(ruleset)
     return nlp

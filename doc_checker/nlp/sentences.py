@@ -7,6 +7,7 @@ then set on the few tokens that start a sentence.
 """
 
 import re
+from itertools import pairwise
 from typing import Iterable, List, Set
 
 import numpy as np
@@ -71,7 +72,9 @@ class LineSentenceSplitter:
         # a run-on "sentence" (a pasted blob with no punctuation or line breaks) is cut every
         # MAX_SENTENCE_TOKENS tokens: ConText's work grows with the square of a sentence's length
         starts_at = np.flatnonzero(values == 1).tolist() + [len(doc)]
-        for a, b in zip(starts_at, starts_at[1:]):
+        for a, b in pairwise(starts_at):
             if b - a > MAX_SENTENCE_TOKENS:
                 values[a + MAX_SENTENCE_TOKENS : b : MAX_SENTENCE_TOKENS] = 1
-        doc.from_array([SENT_START], values.view(np.uint64).reshape(-1, 1))
+        # spaCy's stub types the array as thinc's Ints2d, which no numpy array is; from_array
+        # takes a 2-d integer ndarray (uint64, as to_array returns)
+        doc.from_array([SENT_START], values.view(np.uint64).reshape(-1, 1))  # type: ignore[arg-type]

@@ -8,12 +8,13 @@ Matches go to span groups (plain data on the Doc): ``dc_targets`` for mentions C
 """
 
 import re
-from typing import Dict, List, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..rules import Ruleset
+from ..rules import TargetRule, validate
+from ._serialize import Lines, RuleSerializer
 from ._spangroups import Bounds, set_group
 from .matcher import FastMatcher, longest_first
 
@@ -26,20 +27,20 @@ CUE_LAYERS = frozenset({"cue"})
 
 
 def lexicon_variants(
-    layers: Dict[str, List[dict]], lexicon: List[dict], tokenizer
-) -> Dict[str, List[dict]]:
+    layers: Mapping[str, List[TargetRule]], lexicon: List[Dict[str, Any]], tokenizer: Any
+) -> Dict[str, List[TargetRule]]:
     """Rules for abbreviations: for every rule whose literal contains a lexicon long form as
     whole words, a token-pattern rule with the abbreviation in its place (same category)."""
-    out: Dict[str, List[dict]] = {}
+    out: Dict[str, List[TargetRule]] = {}
     entries = [
         (entry, re.compile(r"(?<![\w-])" + re.escape(entry["long"]) + r"(?![\w-])", re.IGNORECASE))
         for entry in lexicon
     ]
     for layer, rules in layers.items():
-        seen = {r["literal"].lower() for r in rules}
-        added: List[dict] = []
+        seen = {r.literal.lower() for r in rules}
+        added: List[TargetRule] = []
         for rule in rules:
-            literal = rule["literal"]
+            literal = rule.literal
             for entry, long_re in entries:
                 m = long_re.search(literal)
                 if not m:
@@ -58,52 +59,70 @@ def lexicon_variants(
                     else:
                         pattern.append({"LOWER": tok.text.lower()})
                 added.append(
-                    {
-                        "literal": new,
-                        "category": rule["category"],
-                        "pattern": pattern,
-                        "metadata": {
-                            "abbreviation_of": literal,
-                            **_anatomy_id(rule),
-                        },
-                    }
+                    TargetRule(
+                        literal=new,
+                        category=rule.category,
+                        pattern=pattern,
+                        metadata={"abbreviation_of": literal, **_anatomy_id(rule)},
+                    )
                 )
-        out[layer] = rules + added
+        out[layer] = list(rules) + added
     return out
 
 
-def _anatomy_id(rule: dict) -> dict:
-    meta = rule.get("metadata") or {}
+def _anatomy_id(rule: TargetRule) -> Dict[str, Any]:
+    meta = rule.metadata or {}
     return {"anatomy_id": meta["anatomy_id"]} if "anatomy_id" in meta else {}
 
 
-class TargetLayers:
-    """All layers in one matcher; overlaps pruned per layer; results in span groups."""
+class TargetLayers(RuleSerializer):
+    """All layers in one matcher; overlaps pruned per layer; results in span groups. Built from
+    rule objects, each added to a layer (:meth:`add_patterns`); saves them with their layers."""
 
-    def __init__(
-        self, nlp: Language, name: str = "doc_checker_targets", *, ruleset: Ruleset
-    ) -> None:
+    def __init__(self, nlp: Language, name: str = "doc_checker_targets") -> None:
+        self.nlp = nlp
         self.name = name
         self.matcher = FastMatcher(nlp)
+        self.rules: List[TargetRule] = []
         self.labels: List[str] = []
         self.layer_of: List[str] = []
         self.anatomy_of: Dict[int, int] = {}  # rule key -> index into ruleset.anatomy
-        layers = lexicon_variants(ruleset.target_layers, ruleset.abbreviations, nlp.tokenizer)
-        for layer, rules in layers.items():
-            for r in rules:
-                key = len(self.labels)
-                self.labels.append(r["category"])
-                self.layer_of.append(layer)
-                anatomy_id = (r.get("metadata") or {}).get("anatomy_id")
-                if anatomy_id is not None:
-                    self.anatomy_of[key] = anatomy_id
-                pattern = r.get("pattern")
-                if isinstance(pattern, list):
-                    self.matcher.add_pattern(key, pattern, where=f"{layer} rule {r['literal']!r}")
-                elif isinstance(pattern, str):
-                    self.matcher.add_regex(key, pattern)
-                else:
-                    self.matcher.add_literal(key, r["literal"])
+
+    def add_patterns(self, rules: Iterable[TargetRule], *, layer: str) -> None:
+        """Add target rules to ``layer`` (converted to the matcher's form here, once). Overlaps
+        are pruned within a layer only; layer 'cue' goes to the cue group."""
+        for r in rules:
+            key = len(self.labels)
+            self.rules.append(r)
+            self.labels.append(r.category)
+            self.layer_of.append(layer)
+            anatomy_id = (r.metadata or {}).get("anatomy_id")
+            if anatomy_id is not None:
+                self.anatomy_of[key] = anatomy_id
+            pattern = r.pattern
+            if isinstance(pattern, list):
+                self.matcher.add_pattern(key, pattern, where=f"{layer} rule {r.literal!r}")
+            elif isinstance(pattern, str):
+                self.matcher.add_regex(key, pattern)
+            else:
+                self.matcher.add_literal(key, r.literal)
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        self.matcher = FastMatcher(self.nlp)
+        self.rules, self.labels, self.layer_of = [], [], []
+        self.anatomy_of = {}
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    @property
+    def layers(self) -> Dict[str, List[TargetRule]]:
+        """The rules by layer, in the order they were added."""
+        out: Dict[str, List[TargetRule]] = {}
+        for layer, rule in zip(self.layer_of, self.rules, strict=True):
+            out.setdefault(layer, []).append(rule)
+        return out
 
     def __call__(self, doc: Doc) -> Doc:
         by_layer: Dict[str, List[Tuple[int, int, int]]] = {}
@@ -126,3 +145,31 @@ class TargetLayers:
         set_group(doc, TARGET_GROUP, targets)
         set_group(doc, CUE_GROUP, cues)
         return doc
+
+    # serialization: one JSONL line per rule, its layer beside its keys ----------------------
+    def _rule_lines(self) -> Lines:
+        return [
+            {"layer": layer, **r.to_dict()}
+            for layer, r in zip(self.layer_of, self.rules, strict=True)
+        ]
+
+    def _restore(
+        self, lines: Optional[Lines], settings: Optional[Dict[str, Any]], source: str
+    ) -> None:
+        if lines is None:
+            return
+        layered = [
+            (line.get("layer"), {k: v for k, v in line.items() if k != "layer"}) for line in lines
+        ]
+        for layer, rules in _by_layer(layered).items():
+            validate("targets", {"layer": layer, "target_rules": rules}, source)
+        self.clear()
+        for layer, rule in layered:
+            self.add_patterns([TargetRule.from_dict(rule)], layer=str(layer))
+
+
+def _by_layer(layered: List[Tuple[Any, Dict[str, Any]]]) -> Dict[Any, List[Dict[str, Any]]]:
+    out: Dict[Any, List[Dict[str, Any]]] = {}
+    for layer, rule in layered:
+        out.setdefault(layer, []).append(rule)
+    return out

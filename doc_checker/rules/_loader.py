@@ -1,13 +1,13 @@
-"""Load and validate the rule files of a patterns directory.
+"""Load the rule files of a patterns directory into rule objects.
 
-Rules are data (``patterns/``); this module is the only place that reads them. Every file is
-validated on load and an error names the file and the rule, so a bad custom patterns directory
-fails before any note is processed.
+Rules are data (``patterns/``); this module is the only place that reads a patterns directory.
+Every file is validated on load (:mod:`._schema`: JSON Schemas plus the checks they cannot
+express) and an error names the file and the rule, so a bad custom patterns directory fails
+before any note is processed.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,36 +16,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import RulesError
-from ..result import ELEMENTS
+from ._objects import ConTextRule, SectionRule, TargetRule
+from ._schema import read_json, validate
 from .anatomy import AnatomyEntry, anatomy_from_dict
 from .spelling import Spelling
-
-_TARGET_KEYS = {"literal", "category", "pattern", "attributes", "metadata", "comment"}
-_CONTEXT_KEYS = {
-    "literal",
-    "category",
-    "pattern",
-    "direction",
-    "allowed_types",
-    "excluded_types",
-    "max_scope",
-    "max_targets",
-    "terminated_by",
-    "metadata",
-    "comment",
-}
-_SECTION_KEYS = {
-    "literal",
-    "category",
-    "pattern",
-    "max_scope",
-    "parents",
-    "parent_required",
-    "metadata",
-    "comment",
-}
-_DIRECTIONS = {"FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"}
-_SECTION_EFFECTS = {"indication", "historical", "hypothetical", "family", "allergy", "excluded"}
 
 
 def default_patterns_dir() -> Path:
@@ -64,15 +38,15 @@ def default_patterns_dir() -> Path:
 
 @dataclass
 class Ruleset:
-    """Every rule the pipeline and the element logic use, validated."""
+    """Every rule the pipeline and the element logic use, validated, as rule objects."""
 
     version: str
     directory: Path
-    sections: List[Dict[str, Any]]
+    sections: List[SectionRule]
     section_effects: Dict[str, str]
     header_start: Optional["re.Pattern[str]"]
-    target_layers: Dict[str, List[Dict[str, Any]]]
-    context_rules: List[Dict[str, Any]]
+    target_layers: Dict[str, List[TargetRule]]
+    context_rules: List[ConTextRule]
     abbreviations: List[Dict[str, Any]]
     elements: Dict[str, Dict[str, str]]
     template_blank: "re.Pattern[str]"
@@ -84,214 +58,35 @@ class Ruleset:
     anatomy: List[AnatomyEntry] = field(default_factory=list)
     # procedure frames: action names, generic target words that refer back, laterality words
     frames: Optional["FramesConfig"] = None
-    # robust key terms (misspellings, fuzzy matches, split words): nlp.spelling.Spelling
+    # robust key terms (misspellings, fuzzy matches, split words)
     spelling: Optional[Spelling] = None
 
 
-def read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RulesError(f"{path}: rule file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"{path}: cannot read rule file ({exc})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RulesError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-
-
-def _rule_name(i: int, rule: Any) -> str:
-    if isinstance(rule, dict) and isinstance(rule.get("literal"), str):
-        return f"rule {i} ({rule['literal']!r})"
-    return f"rule {i}"
-
-
-def _check_pattern(path: Path, where: str, pattern: Any) -> None:
-    """Validate a medspaCy pattern: a regex string, or a list of spaCy token dicts."""
-    if pattern is None:
-        return
-    if isinstance(pattern, str):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise RulesError(f"{path}: {where}: invalid regex: {exc}") from None
-        return
-    if (
-        not isinstance(pattern, list)
-        or not pattern
-        or not all(isinstance(t, dict) for t in pattern)
-    ):
-        raise RulesError(
-            f"{path}: {where}: 'pattern' must be a regex string or a non-empty list of token objects"
-        )
-    for tok in pattern:
-        for value in tok.values():
-            if isinstance(value, dict) and "REGEX" in value:
-                try:
-                    re.compile(value["REGEX"])
-                except re.error as exc:
-                    raise RulesError(
-                        f"{path}: {where}: invalid REGEX {value['REGEX']!r}: {exc}"
-                    ) from None
-
-
-def _check_rule(path: Path, i: int, rule: Any, allowed: set) -> None:
-    where = _rule_name(i, rule)
-    if not isinstance(rule, dict):
-        raise RulesError(f"{path}: {where}: a rule must be a JSON object")
-    unknown = set(rule) - allowed
-    if unknown:
-        raise RulesError(
-            f"{path}: {where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
-    for key in ("literal", "category"):
-        if not isinstance(rule.get(key), str) or not rule[key].strip():
-            raise RulesError(f"{path}: {where}: '{key}' must be a non-empty string")
-    _check_pattern(path, where, rule.get("pattern"))
-
-
-def _load_list(path: Path, key: str, allowed: set) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+def _load(kind: str, path: Path) -> Dict[str, Any]:
     data = read_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get(key), list):
-        raise RulesError(f"{path}: expected an object with a '{key}' list")
-    for i, rule in enumerate(data[key]):
-        _check_rule(path, i, rule, allowed)
-    return data, data[key]
+    validate(kind, data, path)
+    return data
 
 
-def _load_targets(directory: Path) -> Dict[str, List[Dict[str, Any]]]:
+def _load_targets(directory: Path) -> Dict[str, List[TargetRule]]:
     target_dir = directory / "targets"
     files = sorted(target_dir.glob("*.json"))
     if not files:
         raise RulesError(f"{target_dir}: no target rule files (*.json)")
-    layers: Dict[str, List[Dict[str, Any]]] = {}
+    layers: Dict[str, List[TargetRule]] = {}
     for path in files:
-        data, rules = _load_list(path, "target_rules", _TARGET_KEYS)
-        unknown = set(data) - {"comment", "layer", "target_rules"}
-        if unknown:
-            raise RulesError(f"{path}: unknown top-level key(s) {sorted(unknown)}")
+        data = _load("targets", path)
         layer = data.get("layer") or path.stem
-        layers.setdefault(layer, []).extend(rules)
+        layers.setdefault(layer, []).extend(TargetRule.from_dict(r) for r in data["target_rules"])
     return layers
-
-
-def _load_context(directory: Path) -> List[Dict[str, Any]]:
-    path = directory / "context.json"
-    data, rules = _load_list(path, "context_rules", _CONTEXT_KEYS)
-    for i, rule in enumerate(rules):
-        direction = str(rule.get("direction", "BIDIRECTIONAL")).upper()
-        if direction not in _DIRECTIONS:
-            raise RulesError(
-                f"{path}: {_rule_name(i, rule)}: direction must be one of {sorted(_DIRECTIONS)}"
-            )
-        scope = rule.get("max_scope")
-        if scope is not None and (
-            not isinstance(scope, int) or isinstance(scope, bool) or scope < 1
-        ):
-            raise RulesError(f"{path}: {_rule_name(i, rule)}: max_scope must be a positive integer")
-    return rules
-
-
-def _load_sections(
-    directory: Path,
-) -> Tuple[
-    List[Dict[str, Any]], Dict[str, str], Optional["re.Pattern[str]"], Optional["re.Pattern[str]"]
-]:
-    path = directory / "sections.json"
-    data, rules = _load_list(path, "section_rules", _SECTION_KEYS)
-    effects = data.get("section_effects", {})
-    if not isinstance(effects, dict):
-        raise RulesError(f"{path}: 'section_effects' must be an object")
-    for category, effect in effects.items():
-        if effect not in _SECTION_EFFECTS:
-            raise RulesError(
-                f"{path}: section_effects[{category!r}]: {effect!r} is not one of {sorted(_SECTION_EFFECTS)}"
-            )
-    unknown = set(data) - {
-        "comment",
-        "section_effects",
-        "section_rules",
-        "header_start",
-        "header_after",
-    }
-    if unknown:
-        raise RulesError(f"{path}: unknown top-level key(s) {sorted(unknown)}")
-    header_start, header_after = (
-        _optional_regex(path, data, key) for key in ("header_start", "header_after")
-    )
-    if header_start is not None and header_after is not None:
-        raise RulesError(f"{path}: give 'header_start' or 'header_after', not both")
-    if header_after is not None and header_after.match("") is not None:
-        raise RulesError(
-            f"{path}: header_after must not match the empty string (it marks what a header follows)"
-        )
-    return rules, dict(effects), header_start, header_after
-
-
-def _optional_regex(path: Path, data: Dict[str, Any], key: str) -> Optional["re.Pattern[str]"]:
-    if data.get(key) is None:
-        return None
-    try:
-        return re.compile(data[key])
-    except (re.error, TypeError) as exc:
-        raise RulesError(f"{path}: {key}: invalid regex: {exc}") from None
 
 
 def _load_abbreviations(directory: Path) -> List[Dict[str, Any]]:
     path = directory / "abbreviations.json"
     if not path.exists():
         return []
-    data = read_json(path)
-    entries = data.get("abbreviations") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise RulesError(f"{path}: expected an object with an 'abbreviations' list")
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or set(entry) - {
-            "abbr",
-            "long",
-            "case_sensitive",
-            "comment",
-        }:
-            raise RulesError(f"{path}: entry {i}: keys must be abbr, long, case_sensitive, comment")
-        if not entry.get("abbr") or not entry.get("long"):
-            raise RulesError(f"{path}: entry {i}: 'abbr' and 'long' are required")
+    entries: List[Dict[str, Any]] = _load("abbreviations", path)["abbreviations"]
     return entries
-
-
-def _load_elements(
-    directory: Path,
-) -> Tuple[Dict[str, Dict[str, str]], "re.Pattern[str]", Dict[str, Dict[str, str]]]:
-    path = directory / "elements.json"
-    data = read_json(path)
-    elements = data.get("elements") if isinstance(data, dict) else None
-    if not isinstance(elements, dict):
-        raise RulesError(f"{path}: expected an object with an 'elements' object")
-    missing = [e for e in ELEMENTS if e not in elements]
-    if missing:
-        raise RulesError(f"{path}: missing element definition(s) {missing}")
-    for name, spec in elements.items():
-        if name not in ELEMENTS:
-            raise RulesError(f"{path}: unknown element {name!r}; known: {list(ELEMENTS)}")
-        if not isinstance(spec, dict) or not isinstance(spec.get("query"), str):
-            raise RulesError(f"{path}: element {name!r}: needs a 'query' string")
-    try:
-        blank = re.compile(data.get("template_blank_regex", r"^\s*$"), re.IGNORECASE)
-    except re.error as exc:
-        raise RulesError(f"{path}: template_blank_regex: invalid regex: {exc}") from None
-    findings = data.get("findings", {})
-    for code, spec in findings.items():
-        if (
-            not isinstance(spec, dict)
-            or spec.get("severity") not in ("error", "warning", "info")
-            or not isinstance(spec.get("message"), str)
-        ):
-            raise RulesError(
-                f"{path}: finding {code!r}: needs 'severity' (error|warning|info) and 'message'"
-            )
-    return elements, blank, findings
 
 
 @dataclass(frozen=True)
@@ -345,33 +140,36 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
     root = Path(directory) if directory is not None else default_patterns_dir()
     if not root.is_dir():
         raise RulesError(f"{root}: patterns directory not found")
-    meta = read_json(root / "ruleset.json")
-    version = meta.get("version") if isinstance(meta, dict) else None
-    if not isinstance(version, str) or not version:
-        raise RulesError(f"{root / 'ruleset.json'}: needs a 'version' string")
-    sections, effects, header_start, header_after = _load_sections(root)
-    elements, blank, findings = _load_elements(root)
+    version = _load("ruleset", root / "ruleset.json")["version"]
+    sections = _load("sections", root / "sections.json")
+    elements = _load("elements", root / "elements.json")
+    headers = {
+        key: re.compile(sections[key]) if sections.get(key) is not None else None
+        for key in ("header_start", "header_after")
+    }
     target_layers = _load_targets(root)
     anatomy: List[AnatomyEntry] = []
     if (root / "anatomy.json").exists():
         model = anatomy_from_dict(read_json(root / "anatomy.json"), root / "anatomy.json")
         anatomy = model.entries
-        for i, rule in enumerate(model.rules):
-            _check_rule(root / "anatomy.json", i, rule, _TARGET_KEYS)
-        target_layers["site"] = model.rules + target_layers.get("site", [])
+        site_rules = [TargetRule.from_dict(rule) for rule in model.rules]
+        target_layers["site"] = site_rules + target_layers.get("site", [])
     return Ruleset(
         version=version,
         directory=root,
-        sections=sections,
-        section_effects=effects,
-        header_start=header_start,
-        header_after=header_after,
+        sections=[SectionRule.from_dict(r) for r in sections["section_rules"]],
+        section_effects=dict(sections.get("section_effects", {})),
+        header_start=headers["header_start"],
+        header_after=headers["header_after"],
         target_layers=target_layers,
-        context_rules=_load_context(root),
+        context_rules=[
+            ConTextRule.from_dict(r)
+            for r in _load("context", root / "context.json")["context_rules"]
+        ],
         abbreviations=_load_abbreviations(root),
-        elements=elements,
-        template_blank=blank,
-        findings=findings,
+        elements=elements["elements"],
+        template_blank=re.compile(elements.get("template_blank_regex", r"^\s*$"), re.IGNORECASE),
+        findings=elements.get("findings", {}),
         anatomy=anatomy,
         frames=_load_frames(root),
         spelling=_load_spelling(root),

@@ -11,6 +11,7 @@ from typing import Dict, Mapping, Optional, Union
 from ..errors import RulesError
 from ..result import ELEMENTS
 from ._loader import default_patterns_dir
+from ._schema import validate
 
 
 @dataclass(frozen=True)
@@ -40,40 +41,18 @@ class Profile:
 
 
 def profile_from_dict(data: object, source: str = "<profile>") -> Profile:
-    """Validate a profile object; errors name the source and the element."""
-    if not isinstance(data, dict) or not isinstance(data.get("elements"), dict):
-        raise RulesError(f"{source}: a profile needs an 'elements' object")
-    unknown = set(data) - {"name", "comment", "elements"}
-    if unknown:
-        raise RulesError(f"{source}: unknown key(s) {sorted(unknown)}")
+    """Validate a profile object (``schema/rules/profile.schema.json`` and the checks it cannot
+    express); errors name the source and the element."""
+    validate("profile", data, source)
+    assert isinstance(data, dict)
     elements: Dict[str, ElementPolicy] = {}
     for name, spec in data["elements"].items():
-        if name not in ELEMENTS:
-            raise RulesError(f"{source}: unknown element {name!r}; known: {list(ELEMENTS)}")
-        if not isinstance(spec, dict) or set(spec) - {"required", "weight", "comment"}:
-            raise RulesError(f"{source}: element {name!r}: keys must be 'required' and 'weight'")
         required = spec.get("required", False)
-        weight = spec.get("weight", 1 if required else 0)
-        if not isinstance(required, bool):
-            raise RulesError(f"{source}: element {name!r}: 'required' must be true or false")
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, (int, float))
-            or weight < 0
-            or weight != weight
-        ):
-            raise RulesError(
-                f"{source}: element {name!r}: 'weight' must be a non-negative number, got {weight!r}"
-            )
-        if required and weight == 0:
-            raise RulesError(
-                f"{source}: element {name!r}: a required element needs a weight above 0"
-            )
-        elements[name] = ElementPolicy(required=required, weight=float(weight))
+        elements[name] = ElementPolicy(
+            required=required, weight=float(spec.get("weight", 1 if required else 0))
+        )
     for name in ELEMENTS:
         elements.setdefault(name, ElementPolicy(required=False, weight=0.0))
-    if not any(p.required for p in elements.values()):
-        raise RulesError(f"{source}: a profile must require at least one element")
     return Profile(name=str(data.get("name") or Path(source).stem), elements=elements)
 
 

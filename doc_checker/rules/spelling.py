@@ -21,7 +21,7 @@ _ALPHA_RE = re.compile(r"^[a-z]+$")
 
 def _common_prefix(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):  # the shorter word ends the common prefix
         if x != y:
             break
         n += 1

@@ -20,14 +20,16 @@ worker thread, one at a time per process (the spaCy pipeline is not shared betwe
 ``--workers N`` runs N processes.
 
 Settings (environment): ``DOC_CHECKER_MAX_BODY_BYTES`` (default 2 MB), ``DOC_CHECKER_MAX_BATCH``
-(100), ``DOC_CHECKER_MAX_NOTE_CHARS`` (1,000,000), ``DOC_CHECKER_TOKEN`` or
+(100), ``DOC_CHECKER_MAX_NOTE_CHARS`` (1,000,000), ``DOC_CHECKER_BODY_TIMEOUT`` (30 s to
+receive a request body, else 408), ``DOC_CHECKER_TOKEN`` or
 ``DOC_CHECKER_TOKEN_FILE`` (bearer token; when set every endpoint but ``/``, ``/healthz`` and
 ``/readyz`` needs ``Authorization: Bearer <token>``). ``DOC_CHECKER_PROFILE`` and
 ``DOC_CHECKER_PATTERNS`` carry ``--profile`` / ``--patterns`` to worker processes.
 
 Privacy: no note text in any log line or error response. The access log has method, path (no
-query string), status and duration; validation errors name field locations and messages, never
-the values sent.
+query string), status and duration, control characters escaped (a client that left before the
+answer is logged as 499); validation errors name field locations and messages, never the
+values sent.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import sys
 import threading
 import time
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
@@ -50,11 +53,12 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
 from ..errors import InputError
+from ..io.text import printable
 
 log = logging.getLogger("doc_checker.service.app")
 access_log = logging.getLogger("doc_checker.access")
@@ -62,6 +66,7 @@ access_log = logging.getLogger("doc_checker.access")
 ENV_MAX_BODY = "DOC_CHECKER_MAX_BODY_BYTES"
 ENV_MAX_BATCH = "DOC_CHECKER_MAX_BATCH"
 ENV_MAX_NOTE = "DOC_CHECKER_MAX_NOTE_CHARS"
+ENV_BODY_TIMEOUT = "DOC_CHECKER_BODY_TIMEOUT"
 ENV_TOKEN = "DOC_CHECKER_TOKEN"
 ENV_TOKEN_FILE = "DOC_CHECKER_TOKEN_FILE"
 ENV_PROFILE = "DOC_CHECKER_PROFILE"
@@ -70,6 +75,9 @@ ENV_PATTERNS = "DOC_CHECKER_PATTERNS"
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 DEFAULT_MAX_BATCH = 100
 DEFAULT_MAX_NOTE = 1_000_000
+DEFAULT_BODY_TIMEOUT = 30  # seconds to receive a whole request body
+MAX_ERROR_DETAILS = 20  # validation errors listed in one 422 (the count says how many in all)
+STATUS_CLIENT_GONE = 499  # logged (never sent) when the client disconnects before the answer
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/"})  # no auth: no data behind them
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -88,6 +96,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     max_batch: int = DEFAULT_MAX_BATCH
     max_note_chars: int = DEFAULT_MAX_NOTE
+    body_timeout: int = DEFAULT_BODY_TIMEOUT
     token: Optional[str] = field(default=None, repr=False)
 
     @classmethod
@@ -109,6 +118,7 @@ class Settings:
             max_body_bytes=_positive_int(env, ENV_MAX_BODY, DEFAULT_MAX_BODY),
             max_batch=_positive_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
             max_note_chars=_positive_int(env, ENV_MAX_NOTE, DEFAULT_MAX_NOTE),
+            body_timeout=_positive_int(env, ENV_BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT),
             token=token,
         )
 
@@ -133,10 +143,29 @@ def _positive_int(env, name: str, default: int) -> int:
 Scalar = Union[str, int, float, bool, None]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(value: Any) -> Any:
+    """A lone surrogate (a JSON "\\ud800" escape) is not text: the checker refuses it in a note,
+    and in an id, a code or a carried value (key or value) it could not be encoded in the
+    response. Refused as a validation error (422)."""
+    if isinstance(value, dict):
+        strings = [s for pair in value.items() for s in pair]
+    else:
+        strings = list(value) if isinstance(value, list) else [value]
+    if any(isinstance(s, str) and _SURROGATE.search(s) for s in strings):
+        raise ValueError("contains a lone surrogate code point: not valid Unicode text")
+    return value
+
+
 class NoteIn(BaseModel):
     """One note to check."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # the text is the checker's to refuse (422 alone, an error record in a batch)
+    _unicode_only = field_validator("note_id", "codes", "meta", mode="after")(_no_surrogates)
 
     text: str = Field(description="the note text")
     note_id: Optional[str] = Field(default=None, description="echoed in the result")
@@ -150,10 +179,32 @@ class NoteIn(BaseModel):
     )
 
 
+# the running app's batch limit, for BatchIn (set per request by LimitsMiddleware)
+_MAX_BATCH: ContextVar[int] = ContextVar("doc_checker_max_batch", default=DEFAULT_MAX_BATCH)
+
+
+class BatchTooLarge(Exception):
+    """More notes than the batch limit: raised before any note is validated (a ValueError would
+    become one of pydantic's errors; this ends validation and is answered with 413)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} notes")
+        self.count, self.limit = count, limit
+
+
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     notes: List[NoteIn]
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _limit_first(cls, value: Any) -> Any:
+        """The batch limit applies before each note is validated: 300,000 empty notes must
+        cost one 413, not 300,000 validation errors."""
+        if isinstance(value, list) and len(value) > _MAX_BATCH.get():
+            raise BatchTooLarge(len(value), _MAX_BATCH.get())
+        return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,17 +242,24 @@ def _safe_loc(loc) -> List[Union[str, int]]:
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     # FastAPI's default handler echoes each offending value (``input``), which can be note text:
     # report where and what only.
+    # A request can hold many errors: list the first MAX_ERROR_DETAILS and say how many.
+    errors = exc.errors()
     details = [
         {
             "loc": _safe_loc(e.get("loc", ())),
             "msg": str(e.get("msg", "")),
             "type": str(e.get("type", "")),
         }
-        for e in exc.errors()
+        for e in errors[:MAX_ERROR_DETAILS]
     ]
     where = "; ".join(".".join(str(p) for p in d["loc"]) + ": " + d["msg"] for d in details[:5])
+    more = f" (and {len(errors) - 5:,} more)" if len(errors) > 5 else ""
     return error_response(
-        422, "invalid_request", f"the request does not match the API: {where}", details=details
+        422,
+        "invalid_request",
+        f"the request does not match the API: {where}{more}",
+        details=details,
+        error_count=len(errors),
     )
 
 
@@ -254,6 +312,7 @@ class AccessLogMiddleware:
             return await self.app(scope, receive, send)
         start = time.perf_counter()
         status = {"code": 500, "started": False}
+        scope.setdefault("state", {})
 
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
@@ -266,8 +325,8 @@ class AccessLogMiddleware:
         except Exception as exc:  # noqa: BLE001 - see the docstring
             log.error(
                 "internal error on %s %s: %s",
-                scope.get("method", "-"),
-                scope.get("path", "-"),
+                printable(scope.get("method", "-")),
+                printable(scope.get("path", "-")),
                 type(exc).__name__,
             )
             if not status["started"]:
@@ -279,12 +338,15 @@ class AccessLogMiddleware:
                     f"the service failed on this request ({type(exc).__name__})",
                 )
         finally:
+            gone = not status["started"] and scope["state"].get("doc_checker_client_gone")
+            # every value escaped: a path "%0a2026-... ERROR ..." must not write a second line
             access_log.info(
-                "%s %s %d %.1fms",
-                scope.get("method", "-"),
-                scope.get("path", "-"),
-                status["code"],
+                "%s %s %d %.1fms%s",
+                printable(scope.get("method", "-")),
+                printable(scope.get("path", "-")),
+                STATUS_CLIENT_GONE if gone else status["code"],
                 1000 * (time.perf_counter() - start),
+                f" ({gone})" if gone else "",
             )
 
 
@@ -323,9 +385,10 @@ class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413: by Content-Length before reading, and by
     counting the bytes actually received (chunked bodies, a Content-Length that lies)."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app, max_bytes: int, timeout: float = DEFAULT_BODY_TIMEOUT) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -346,12 +409,28 @@ class BodyLimitMiddleware:
                     return await _send_json(
                         send, 413, "body_too_large", too_large, [("connection", "close")]
                     )
-        # Read the body here, counting, and replay it to the app.
+        # Read the body here, counting, within the time limit, and replay it to the app.
         chunks: List[bytes] = []
         size = 0
+        deadline = time.monotonic() + self.timeout
         while True:
-            message = await receive()
+            try:
+                with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                    message = await receive()
+            except TimeoutError:
+                # a stalled or trickling upload must not hold the connection (and its memory)
+                return await _send_json(
+                    send,
+                    408,
+                    "request_timeout",
+                    f"the request body did not arrive within {self.timeout:g} s "
+                    f"({ENV_BODY_TIMEOUT})",
+                    [("connection", "close")],
+                )
             if message["type"] == "http.disconnect":
+                scope.setdefault("state", {})["doc_checker_client_gone"] = (
+                    "client disconnected while sending the body"
+                )
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -370,9 +449,29 @@ class BodyLimitMiddleware:
             if not sent:
                 sent = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the disconnect
+            message = await receive()  # after the body: wait for the disconnect
+            if message.get("type") == "http.disconnect":
+                scope.setdefault("state", {})["doc_checker_client_gone"] = (
+                    "client disconnected before the answer"
+                )
+            return message
 
         return await self.app(scope, replay, send)
+
+
+class LimitsMiddleware:
+    """Makes the app's batch limit visible to request validation (BatchIn), per request."""
+
+    def __init__(self, app, max_batch: int) -> None:
+        self.app = app
+        self.max_batch = max_batch
+
+    async def __call__(self, scope, receive, send):
+        token = _MAX_BATCH.set(self.max_batch)
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            _MAX_BATCH.reset(token)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,7 +508,7 @@ class _State:
             )
         except Exception as exc:  # noqa: BLE001 - reported by /readyz, logged
             self.load_error = f"{type(exc).__name__}: {exc}"
-            log.error("pipeline failed to load: %s", self.load_error)
+            log.error("pipeline failed to load: %s", printable(self.load_error))
         finally:
             self.loaded.set()
 
@@ -422,6 +521,13 @@ class _Refused(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def _batch_message(count: int, limit: int) -> str:
+    return (
+        f"the batch has {count:,} notes; the limit is {limit} ({ENV_MAX_BATCH}); "
+        "split it into several requests"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,7 +563,10 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     # add_middleware wraps: the last added runs first. Order: access log -> auth -> body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LimitsMiddleware, max_batch=settings.max_batch)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout
+    )
     app.add_middleware(AuthMiddleware, token=settings.token)
     app.add_middleware(AccessLogMiddleware)
 
@@ -498,6 +607,10 @@ def create_app(
             )
         except InputError as exc:
             raise _Refused(422, exc.code, exc.message) from None
+
+    @app.exception_handler(BatchTooLarge)
+    async def _batch_handler(request: Request, exc: BatchTooLarge) -> JSONResponse:
+        return error_response(413, "batch_too_large", _batch_message(exc.count, exc.limit))
 
     @app.exception_handler(_Refused)
     async def _refused_handler(request: Request, exc: _Refused) -> JSONResponse:
@@ -564,10 +677,7 @@ def create_app(
     async def check_batch(batch: BatchIn):
         if len(batch.notes) > settings.max_batch:
             raise _Refused(
-                413,
-                "batch_too_large",
-                f"the batch has {len(batch.notes)} notes; the limit is {settings.max_batch} "
-                f"({ENV_MAX_BATCH}); split it into several requests",
+                413, "batch_too_large", _batch_message(len(batch.notes), settings.max_batch)
             )
 
         def work():
@@ -813,12 +923,26 @@ def app_from_env() -> FastAPI:
     )
 
 
+class OneLineFormatter(logging.Formatter):
+    """Every record on one line, control characters escaped, whatever logged it (uvicorn's own
+    messages included): a value from a request can never forge a log line or a terminal code."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.msg, record.args = printable(record.getMessage()), None
+        record.exc_info = record.exc_text = None  # tracebacks can quote values: type only
+        return super().format(record)
+
+
 def log_config() -> Dict[str, Any]:
     """uvicorn's logging config with its access log off (it logs the request line) and ours on."""
     from uvicorn.config import LOGGING_CONFIG
 
     cfg = json.loads(json.dumps(LOGGING_CONFIG))
-    cfg["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    cfg["formatters"]["plain"] = {
+        "()": "doc_checker.service.app.OneLineFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+    }
     cfg["handlers"]["plain"] = {
         "class": "logging.StreamHandler",
         "formatter": "plain",

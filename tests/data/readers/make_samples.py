@@ -51,7 +51,8 @@ def write_hl7():
         "PID|1||MRN0012345^^^MERCY^MR~SSN999^^^USSSA^SS||TESTPATIENT^JANE^Q||19900101|F",
         "PV1|1|O|IR^ROOM2^^MERCY||||1234^RADIOLOGIST^ALEX",
         "ORC|RE|PLC1001|ACC20240312-01",
-        "OBR|1|PLC1001|ACC20240312-01|73525^FL HIP ARTHROGRAM INJECTION^CPT4|||20240312093000|||||||||1234^RADIOLOGIST^ALEX||||||20240312101400||RAD|F",
+        "OBR|1|PLC1001|ACC20240312-01|73525^FL HIP ARTHROGRAM INJECTION^CPT4|||20240312093000"
+        "|||||||||1234^RADIOLOGIST^ALEX||||||20240312101400||RAD|F",
         "OBX|1|CE|18748-4^Diagnostic imaging study^LN||73525^FL hip arthrogram^CPT4||||||F",
         "OBX|2|NM|24695-9^Fluoro time^LN||0.5|min|||||F",
     ] + obx_lines(LINES, start=3)
@@ -60,8 +61,11 @@ def write_hl7():
         "PID|1||MRN0067890^^^MERCY^MR||TESTPATIENT^JOHN||19600505|M",
         "OBR|1|PLC1002|ACC20240312-02|73580^FL KNEE ARTHROGRAM^CPT4",
         "OBX|1|TX|||INDICATION: Left knee pain \\T\\ effusion.||||||F",
-        "OBX|2|FT|||PROCEDURE: Under fluoroscopic guidance a 20\\X2D\\gauge needle was placed into the left knee joint\\.br\\Contrast: 3 mL Omnipaque 300 confirmed intra\\X2D\\articular position.||||||F",
-        "OBX|3|TX|||Fluoroscopy time: 0.3 min\\S\\ air kerma 1.1 mGy \\F\\ images saved \\E\\ PACS \\R\\ \\H\\done\\N\\. Caf\\XC3A9\\ line\\X0D0A\\two||||||F",
+        "OBX|2|FT|||PROCEDURE: Under fluoroscopic guidance a 20\\X2D\\gauge needle was placed "
+        "into the left knee joint\\.br\\"
+        "Contrast: 3 mL Omnipaque 300 confirmed intra\\X2D\\articular position.||||||F",
+        "OBX|3|TX|||Fluoroscopy time: 0.3 min\\S\\ air kerma 1.1 mGy \\F\\ images saved "
+        "\\E\\ PACS \\R\\ \\H\\done\\N\\. Caf\\XC3A9\\ line\\X0D0A\\two||||||F",
     ]
     m3 = [
         "MSH|^~\\&|RIS|MERCY_IR|EHR|MERCY|20240312121500||ORU^R01|MSG00003|P|2.5.1",
@@ -78,7 +82,8 @@ def write_hl7():
         "EVN|T02|20240312131500",
         "PID|1||MRN0012345^^^MERCY^MR||TESTPATIENT^JANE^Q||19900101|F",
         "PV1|1|O|IR^ROOM2^^MERCY",
-        "TXA|1|IR^Interventional Radiology Procedure Note|TX|20240312101400|1234^RADIOLOGIST^ALEX|||||||DOC-IR-000451||||||AU",
+        "TXA|1|IR^Interventional Radiology Procedure Note|TX|20240312101400"
+        "|1234^RADIOLOGIST^ALEX|||||||DOC-IR-000451||||||AU",
     ]
     mdm += [f"OBX|{i}|TX|||{hl7_escape(line)}||||||F" for i, line in enumerate(LINES, start=1)]
     (HERE / "mdm_t02.hl7").write_bytes(("\r\n".join(mdm) + "\r\n").encode("utf-8"))
@@ -208,7 +213,8 @@ def write_delimited():
             "MRN0067890",
             "ENC556",
             "Aetna",
-            'INDICATION: Knee effusion.\nPROCEDURE: A "20-gauge" needle, placed under fluoroscopy, aspirated 10 mL.',
+            'INDICATION: Knee effusion.\nPROCEDURE: A "20-gauge" needle, placed under fluoroscopy, '
+            "aspirated 10 mL.",
             "20610",
             "2024-03-13",
         ],
