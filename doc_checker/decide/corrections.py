@@ -20,7 +20,7 @@ No spaCy here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence, Set
+from typing import Callable, Dict, List, Optional, Sequence, Set
 
 from .mentions import Mention
 
@@ -43,8 +43,13 @@ def find_corrections(
     mentions: Sequence[Mention],
     needle_sents: Set[int],
     is_field_line: Callable[[int], bool],
+    action_of: Callable[[Mention], Optional[str]] = lambda m: None,
+    names_procedure: Callable[[int], bool] = lambda sent: False,
 ) -> Corrections:
+    """``action_of(m)``: the action a procedure mention names (inject, aspirate ...);
+    ``names_procedure(sent)``: the sentence names a procedure ('the procedure', 'the case')."""
     out = Corrections()
+    _not_performed(out, mentions, action_of, names_procedure)
     fluoro = [m for m in mentions if m.label == "FLUORO"]
     affirmed_fluoro = [m for m in fluoro if m.reason is None]
     if affirmed_fluoro:
@@ -95,3 +100,38 @@ def find_corrections(
         if hit and "addendum_correction" not in out.review:
             out.review.append("addendum_correction")
     return out
+
+
+def _not_performed(
+    out: Corrections,
+    mentions: Sequence[Mention],
+    action_of: Callable[[Mention], Optional[str]],
+    names_procedure: Callable[[int], bool],
+) -> None:
+    """A procedure aborted, cancelled, declined or documented in another clinician's note was
+    not performed here: the procedures its sentence names (every procedure, when the sentence
+    names the procedure only generically: 'the procedure was aborted')."""
+    stops = [m for m in mentions if m.label == "NOT_PERFORMED" and m.reason is None]
+    if not stops:
+        return
+    procedures = [m for m in mentions if m.label == "PROCEDURE" and m.reason is None]
+    actions: Set[Optional[str]] = set()
+    every = False
+    for stop in stops:
+        named = [p for p in procedures if p.sent == stop.sent]
+        if named:
+            actions.update(action_of(p) for p in named)
+        elif names_procedure(stop.sent):
+            every = True
+    hit = False
+    for p in procedures:
+        if every or action_of(p) in actions:
+            out.reasons[id(p)] = "not_performed"
+            hit = True
+    if hit:
+        out.review.append("procedure_not_performed")
+        if every and not any(m.label == "NEEDLE" and m.reason is None for m in mentions):
+            # cancelled before any needle: no fluoroscopy guided anything either
+            for m in mentions:
+                if m.label == "FLUORO" and m.reason is None:
+                    out.reasons[id(m)] = "not_performed"

@@ -27,7 +27,7 @@ from ..nlp.targets import ANATOMY_KEY, CUE_GROUP, TARGET_GROUP
 from ..result import ELEMENTS, ElementResult, Evidence, IgnoredMention
 from ..rules import Ruleset
 from .corrections import find_corrections
-from .frames import AMBIGUOUS, SITE_LABELS, SPINAL, FrameSet, build_frames
+from .frames import AMBIGUOUS, SITE_LABELS, SPINAL, FrameSet, action_name, build_frames
 from .mentions import Mention
 
 EVIDENCE_MAX_CHARS = 300
@@ -48,6 +48,7 @@ REASON_ORDER = (
     "other_purpose",
     "corrected",
     "template_default",
+    "not_performed",
     "no_target",
     "no_confirmation",
     "spinal_site",
@@ -396,8 +397,16 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
 
     # fluoroscopic guidance: affirmed fluoroscopy that guided the needle --------------------
     needle_sents = {m.sent for m in mentions if m.label == "NEEDLE" and m.reason is None}
+    frames_cfg = ruleset.frames
+    noun_re = frames_cfg.procedure_nouns if frames_cfg is not None else None
     corrections = find_corrections(
-        mentions, needle_sents, lambda i: note.layout.lines[i].is_field_line
+        mentions,
+        needle_sents,
+        lambda i: note.layout.lines[i].is_field_line,
+        action_of=lambda m: action_name(note.text[m.start : m.end], ruleset),
+        names_procedure=lambda sent: bool(
+            noun_re and noun_re.search(note.text[slice(*note.sent_bounds[sent])])
+        ),
     )
     fl_counted, fl_ignored = [], []
     for m in mentions:
@@ -459,7 +468,11 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     )
 
     # primary procedure: performed, not planned or past -------------------------------------
-    pr_counted, pr_ignored = _split(mentions, frozenset({"PROCEDURE", "CVAD"}))
+    pr_counted, pr_ignored = [], []
+    for m in mentions:
+        if m.label in ("PROCEDURE", "CVAD"):
+            r = m.reason or corrections.reason(m)
+            (pr_ignored.append((m, r)) if r else pr_counted.append(m))
     results["primary_procedure"] = _result(
         note, required["primary_procedure"], pr_counted, pr_ignored
     )

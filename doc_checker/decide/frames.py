@@ -108,6 +108,11 @@ def _laterality(text: str, ruleset: Ruleset) -> Optional[str]:
     return found[0] if len(found) == 1 else ("bilateral" if len(found) > 1 else None)
 
 
+def action_name(text: str, ruleset: Ruleset) -> Optional[str]:
+    """The action a procedure mention names (inject, aspirate, biopsy ...), from frames.json."""
+    return _action(text, ruleset)
+
+
 def _action(text: str, ruleset: Ruleset) -> Optional[str]:
     cfg = ruleset.frames
     if cfg is None:

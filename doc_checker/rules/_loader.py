@@ -96,6 +96,7 @@ class FramesConfig:
     actions: Tuple[Tuple[str, "re.Pattern[str]"], ...]
     anaphora: Dict[str, str]
     laterality: Tuple[Tuple[str, "re.Pattern[str]"], ...]
+    procedure_nouns: Optional["re.Pattern[str]"] = None
 
 
 def _load_spelling(directory: Path) -> Optional[Spelling]:
@@ -132,7 +133,12 @@ def _load_frames(directory: Path) -> Optional[FramesConfig]:
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
             raise RulesError(f"{path}: anaphora.{kind}: must be a list of words")
         anaphora.update({w.lower(): kind for w in words})
-    return FramesConfig(regexes("actions"), anaphora, regexes("laterality"))
+    nouns = data.get("procedure_nouns")
+    try:
+        noun_re = re.compile(nouns, re.IGNORECASE) if nouns else None
+    except (re.error, TypeError) as exc:
+        raise RulesError(f"{path}: procedure_nouns: invalid regex: {exc}") from None
+    return FramesConfig(regexes("actions"), anaphora, regexes("laterality"), noun_re)
 
 
 def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Ruleset:
