@@ -536,6 +536,28 @@ def cmd_explain(args) -> int:
                 f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/] "
                 + escape(f"{f.code}: {f.message}")
             )
+    console.rule("procedures")
+    if not result.procedures:
+        console.print("no procedure with a target site was found")
+    for i, proc in enumerate(result.procedures, 1):
+        site, guidance = proc["site"], proc["guidance"]
+        side = f"{site['laterality']} " if site.get("laterality") else ""
+        console.print(
+            Text(
+                f"{i}. {proc['action'] or 'procedure'} at {side}{site['normalized']}: "
+                f"region {site['region']} ({site['why']}); "
+                f"guidance {guidance['modality'] or 'none'} ({guidance['status']}); "
+                f"needle {'yes' if proc['needle'] else 'no'}; contrast {proc['contrast']}"
+            )
+        )
+    console.rule("review")
+    console.print(
+        Text(
+            "needed: " + ", ".join(result.review.reasons)
+            if result.review.needed
+            else "not needed: the evidence is consistent"
+        )
+    )
     console.rule("missing and queries")
     console.print("missing: " + (", ".join(result.missing) or "none"))
     for q in result.queries:

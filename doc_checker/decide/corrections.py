@@ -75,16 +75,19 @@ def find_corrections(
                     "addendum_correction" if from_addendum else "conflicting_guidance"
                 )
         else:
-            body_other = [
+            # a template default ('Guidance: Fluoroscopy', '[x] Fluoroscopy') loses to prose that
+            # names another modality, says fluoroscopy was not used, or names no imaging
+            defaults = [m for m in affirmed_fluoro if is_field_line(m.line)]
+            prose = [
                 m
                 for m in mentions
-                if m.label in OTHER_MODALITIES
-                and m.reason is None
-                and m.sent in needle_sents
-                and not is_field_line(m.line)
+                if not is_field_line(m.line)
+                and (
+                    (m.label in OTHER_MODALITIES | {"NO_IMAGING"} and m.reason is None)
+                    or (m.label == "FLUORO" and m.reason == "negated")
+                )
             ]
-            defaults = [m for m in affirmed_fluoro if is_field_line(m.line)]
-            if body_other and len(defaults) == len(affirmed_fluoro):
+            if prose and defaults and len(defaults) == len(affirmed_fluoro):
                 for m in defaults:
                     out.reasons[id(m)] = "template_default"
                 out.review.append("template_default")

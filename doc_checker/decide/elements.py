@@ -71,6 +71,11 @@ _EFFECT_REASON = {
     "indication": "indication_section",
 }
 _WORD_RE = re.compile(r"[A-Za-z]{3,}")
+# a line whose text runs on into the next one (a trailing comma, hyphen, conjunction, article)
+_CONTINUES_RE = re.compile(
+    r"(?:[,;:/&(\-]|\b(?:and|or|of|the|a|an|with|to|in|for|on|at|from|by|due|secondary))\s*$",
+    re.IGNORECASE,
+)
 _NO_MODIFIERS: FrozenSet[str] = frozenset()
 
 
@@ -119,9 +124,14 @@ class _Note:
             if effect:
                 _, region_end = self.layout.region_after_header(t1)
                 content = min(region_end, len(self.text)) - len(self.text[t1:region_end].lstrip())
-                if content < self.layout.line_at(t1).end:
-                    # content on the header's own line: the section governs its first sentence
+                line_end = self.layout.line_at(t1).end
+                if content < line_end:
+                    # content on the header's own line: the section governs its first sentence,
+                    # and no further than that line when the line reads as complete ('Dx: L hip
+                    # OA, failed PT' then 'c-arm used for guidance.' is a new statement)
                     region_end = min(region_end, self.sent_bounds[self.sent_of(content)][1])
+                    if not _CONTINUES_RE.search(self.text[content:line_end]):
+                        region_end = min(region_end, line_end)
                 self.effect_regions.append((t0, min(region_end, end), effect, content))
         self._effect_starts = [r[0] for r in self.effect_regions]
         self.modifiers: Dict[str, List[str]] = doc.user_data.get(MODIFIERS_KEY, {})
@@ -196,6 +206,16 @@ class _Note:
         )
         m.reason = _reason(m)
         return m
+
+    def is_template_field(self, line_index: int) -> bool:
+        """A template field line with a short value ('Guidance: Fluoroscopy'), or a checkbox
+        line: what a template fills by default, unlike a field that holds dictated prose."""
+        line = self.layout.lines[line_index]
+        if not line.is_field_line:
+            return False
+        field_m = line.field
+        value = self.text[line.start + field_m.end() : line.end] if field_m else ""
+        return len(value.split()) <= TEMPLATE_VALUE_WORDS
 
     def field_neighbours(self, m: Mention) -> List[int]:
         """Template field lines next to a needle field ('Needle: 22 g' beside 'Site: left hip
@@ -355,6 +375,7 @@ def _split(
 
 KEY_TERM_LABELS = frozenset({"FLUORO", "CONTRAST", "NEEDLE", "PROCEDURE"})
 OTHER_GUIDANCE = frozenset({"US_GUIDANCE", "CT_GUIDANCE", "MR_GUIDANCE"})
+TEMPLATE_VALUE_WORDS = 6  # a field value this short is a template's pick, not dictated prose
 OCR_NOISE_JOINS = 3  # words rejoined across OCR line breaks before a note reads as noisy
 
 
@@ -402,7 +423,7 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
     corrections = find_corrections(
         mentions,
         needle_sents,
-        lambda i: note.layout.lines[i].is_field_line,
+        note.is_template_field,
         action_of=lambda m: action_name(note.text[m.start : m.end], ruleset),
         names_procedure=lambda sent: bool(
             noun_re and noun_re.search(note.text[slice(*note.sent_bounds[sent])])

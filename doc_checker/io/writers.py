@@ -23,6 +23,10 @@ CSV_RESULT_COLUMNS = [
     "billed_codes",
     "claim_findings",
     "first_query",
+    "review_needed",
+    "review_reasons",
+    "sites",
+    "site_regions",
     *[f"{e}_status" for e in ELEMENTS],
     "error_code",
     "error_message",
@@ -58,10 +62,21 @@ def csv_row(o: Outcome) -> dict:
         billed_codes="" if o.billed_codes is None else ";".join(o.billed_codes),
         claim_findings=";".join(f.code for f in o.claim_findings),
         first_query=o.queries[0] if o.queries else "",
+        review_needed="yes" if o.review.needed else "no",
+        review_reasons=";".join(o.review.reasons),
+        sites=";".join(_site_label(p) for p in o.procedures),
+        site_regions=";".join(p["site"]["region"] for p in o.procedures),
     )
     for name, el in o.elements.items():
         row[f"{name}_status"] = el.status
     return row
+
+
+def _site_label(procedure: Dict[str, Any]) -> str:
+    """'left glenohumeral joint (inject)': a frame's site as a coder reads it in a worklist."""
+    site = procedure["site"]
+    words = " ".join(w for w in (site.get("laterality"), site["normalized"]) if w)
+    return f"{words} ({procedure['action']})" if procedure.get("action") else words
 
 
 def write_csv(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = False) -> None:
@@ -114,7 +129,16 @@ def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = Fal
 
     items = list(outcomes) if keep_order else worklist_order(list(outcomes))
     table = Table(title="doc-checker worklist (lowest score first)", show_lines=False)
-    for col in ("note", "score", "verdict", "code", "missing (required)", "findings", "claim"):
+    for col in (
+        "note",
+        "score",
+        "verdict",
+        "code",
+        "missing (required)",
+        "findings",
+        "claim",
+        "review",
+    ):
         table.add_column(col, justify="right" if col == "score" else "left")
     for o in items:  # values are Text, never markup: an id "[/red]" must print as itself
         if isinstance(o, ErrorRecord):
@@ -125,6 +149,7 @@ def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = Fal
                 "-",
                 Text(o.code),
                 Text(o.message),
+                "-",
                 "-",
             )
             continue
@@ -139,6 +164,10 @@ def write_table(outcomes: Iterable[Outcome], fh: IO[str], keep_order: bool = Fal
             Text(", ".join(o.missing) or "-"),
             Text(findings or "-"),
             Text(claim or "-"),
+            Text(
+                ", ".join(o.review.reasons) if o.review.needed else "-",
+                style="magenta" if o.review.needed else "",
+            ),
         )
     Console(file=fh, width=160 if not getattr(fh, "isatty", lambda: False)() else None).print(table)
 
