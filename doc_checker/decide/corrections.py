@@ -92,6 +92,18 @@ def find_corrections(
                     out.reasons[id(m)] = "template_default"
                 out.review.append("template_default")
     contrast = [m for m in mentions if m.label == "CONTRAST"]
+    affirmed_contrast = [m for m in contrast if m.reason is None]
+    contrast_defaults = [m for m in affirmed_contrast if is_field_line(m.line)]
+    if (
+        contrast_defaults
+        and len(contrast_defaults) == len(affirmed_contrast)
+        and any(m.reason == "negated" and not is_field_line(m.line) for m in contrast)
+    ):
+        # 'CONTRAST: Omnipaque 300 ___ mL' filled by the template, 'No contrast was used' dictated
+        for m in contrast_defaults:
+            out.reasons[id(m)] = "template_default"
+        if "template_default" not in out.review:
+            out.review.append("template_default")
     negated_later = [m for m in contrast if m.reason == "negated" and m.section == ADDENDUM]
     if negated_later:
         last = max(m.start for m in negated_later)

@@ -68,6 +68,12 @@ class LineSentenceSplitter:
         values[0] = 1
         if len(chars):
             tokens = np.searchsorted(idx, chars, side="right") - 1
+            inside = np.flatnonzero((tokens > 0) & (idx[np.maximum(tokens, 0)] != chars))
+            if len(inside):
+                # a line that starts inside a token the spelling joiner merged across the line
+                # break ('fluoro-\nscopic') continues the sentence
+                joined = [i for i in inside.tolist() if "\n" in doc[int(tokens[i])].text]
+                tokens = np.delete(tokens, joined)
             values[tokens[tokens > 0]] = 1
         # a run-on "sentence" (a pasted blob with no punctuation or line breaks) is cut every
         # MAX_SENTENCE_TOKENS tokens: ConText's work grows with the square of a sentence's length
