@@ -135,7 +135,11 @@ def _not_performed(
     for stop in stops:
         named = [p for p in procedures if p.sent == stop.sent]
         if named:
-            actions.update(action_of(p) for p in named)
+            # the procedure the stop word is said of: the nearest before it ('the injection was
+            # not performed given the purulent aspirate'), else the first after it
+            before = [p for p in named if p.start < stop.start]
+            subject = before[-1] if before else named[0]
+            actions.add(action_of(subject))
         elif names_procedure(stop.sent):
             every = True
     hit = False
