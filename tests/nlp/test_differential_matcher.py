@@ -29,7 +29,7 @@ from .conftest import fixture_notes
 
 # every token attribute, predicate and operator the rule files in patterns/ use (test_rule_files_
 # use_nothing_else_than_these checks that list), in addition to test_matcher's specs
-MORE_WORDS = ["Needle", "NEEDLE", "Fluoroscopy", "US", "us", "[", "]", "(", ")", "x"]
+MORE_WORDS = ["Needle", "NEEDLE", "Fluoroscopy", "US", "us", "[", "]", "(", ")", "x", "\n", "not"]
 MORE_SPECS = [
     {"TEXT": "US"},
     {"ORTH": "Needle"},
@@ -40,11 +40,22 @@ MORE_SPECS = [
     {"LOWER": {"REGEX": "^(needle|us)$"}},
     {"LOWER": {"IN": ["needle", "fluoroscopy"]}, "IS_SENT_START": True},
     {"LIKE_NUM": True, "OP": None},
+    {"IS_SPACE": True},
+    {"IS_SENT_START": False, "LIKE_NUM": False, "LOWER": {"NOT_IN": ["not", "never"]}},
 ]
 SPECS = TOKEN_SPECS + MORE_SPECS
 ALL_OPS = OPS + ["{0,3}", "{0,6}"]
-USED_ATTRS = {"LOWER", "ORTH", "TEXT", "LIKE_NUM", "IS_PUNCT", "IS_SENT_START", "IS_ALPHA"}
-USED_PREDICATES = {"IN", "REGEX"}
+USED_ATTRS = {
+    "LOWER",
+    "ORTH",
+    "TEXT",
+    "LIKE_NUM",
+    "IS_PUNCT",
+    "IS_SENT_START",
+    "IS_ALPHA",
+    "IS_SPACE",
+}
+USED_PREDICATES = {"IN", "REGEX", "NOT_IN"}
 
 
 def _op_shape(op):
