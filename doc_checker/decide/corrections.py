@@ -66,9 +66,12 @@ def find_corrections(
         if points:
             last = max(p.start for p in points)
             point_sents = {p.sent for p in points}
+            # 'No fluoroscopy was used' takes back every use; 'not used during needle placement'
+            # (a needle in the sentence) only its use for the needle: it may have been used later
+            absolute = any(p.sent not in needle_sents for p in points if p.label == "FLUORO")
             for m in affirmed_fluoro:
                 if m.start < last and m.sent not in point_sents:
-                    out.reasons[id(m)] = "corrected"
+                    out.reasons[id(m)] = "corrected" if absolute else "not_for_needle"
             if out.reasons:
                 from_addendum = any(p.section == ADDENDUM for p in points)
                 out.review.append(

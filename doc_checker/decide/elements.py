@@ -434,8 +434,10 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
         if m.label != "FLUORO":
             continue
         r = m.reason or corrections.reason(m)
-        if r == "corrected" and m.sent not in needle_sents:
-            r = "other_purpose"  # used later (the contrast image), not to guide the needle
+        if r == "not_for_needle":
+            # used (the contrast image), not to guide the needle; in a needle sentence the
+            # statement is overridden outright
+            r = "other_purpose" if m.sent not in needle_sents else "corrected"
         if r is None and "OTHER_PURPOSE" in m.modifiers and m.sent not in needle_sents:
             r = "other_purpose"
         (fl_ignored.append((m, r)) if r else fl_counted.append(m))
