@@ -126,15 +126,17 @@ def _not_performed(
     action_of: Callable[[Mention], Optional[str]],
     names_procedure: Callable[[int], bool],
 ) -> None:
-    """A procedure aborted, cancelled, declined or documented in another clinician's note was
-    not performed here: the procedures its sentence names (every procedure, when the sentence
-    names the procedure only generically: 'the procedure was aborted')."""
+    """A procedure aborted, cancelled or declined was not performed here: the one its sentence
+    names (every procedure, when the sentence names it only generically: 'the procedure was
+    aborted'). In a guidance-only report (the procedure documented in another clinician's
+    note) no procedure is this note's."""
     stops = [m for m in mentions if m.label == "NOT_PERFORMED" and m.reason is None]
-    if not stops:
+    elsewhere = any(m.label == "PROCEDURE_ELSEWHERE" and m.reason is None for m in mentions)
+    if not stops and not elsewhere:
         return
     procedures = [m for m in mentions if m.label == "PROCEDURE" and m.reason is None]
     actions: Set[Optional[str]] = set()
-    every = False
+    every = elsewhere  # a guidance-only report: the procedure is another clinician's
     for stop in stops:
         named = [p for p in procedures if p.sent == stop.sent]
         if named:
@@ -152,7 +154,11 @@ def _not_performed(
             hit = True
     if hit:
         out.review.append("procedure_not_performed")
-        if every and not any(m.label == "NEEDLE" and m.reason is None for m in mentions):
+        if (
+            every
+            and not elsewhere
+            and not any(m.label == "NEEDLE" and m.reason is None for m in mentions)
+        ):
             # cancelled before any needle: no fluoroscopy guided anything either
             for m in mentions:
                 if m.label == "FLUORO" and m.reason is None:
