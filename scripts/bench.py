@@ -493,6 +493,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         action="store_false",
         help="run every row in this process (peak RSS becomes cumulative)",
     )
+    ap.add_argument(
+        "--only-checker",
+        action="store_true",
+        help="only the floor and the one-process checker row (e.g. a second build of the package)",
+    )
+    ap.add_argument("--label", default="", help="what this run measures, printed with the table")
     ap.add_argument("--plain", action="store_true", help="plain-text table even if rich is there")
     ap.add_argument("--json", metavar="OUT", help="also write the numbers as JSON to OUT")
     args = ap.parse_args(argv)
@@ -513,6 +519,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     machine = machine_info()
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     log(f"corpus: {len(notes)} notes; patterns: {cfg['patterns'] or 'shipped with the package'}")
+    if args.label:
+        log(f"run: {args.label}")
 
     rows: Dict[str, Dict[str, Any]] = {}
 
@@ -564,10 +572,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
 
     run("checker", notes)
-    run("checker_mp", notes)
-    if not args.skip_spark:
+    if not args.only_checker:
+        run("checker_mp", notes)
+    if not args.skip_spark and not args.only_checker:
         run("spark", notes, repeat=1)
-    if not args.skip_medspacy:
+    if not args.skip_medspacy and not args.only_checker:
         run("medspacy", notes[: max(1, min(args.medspacy_notes, len(notes)))])
     for r in rows.values():
         if "error" not in r:
@@ -617,6 +626,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "medspacy_notes": args.medspacy_notes,
                 "skip_medspacy": args.skip_medspacy,
             },
+            "label": args.label,
             "rows": rows,
             "n_process_identical": identical,
             "driver_peak_rss_mib": driver_rss,
