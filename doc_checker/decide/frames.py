@@ -123,6 +123,16 @@ def _action(text: str, ruleset: Ruleset) -> Optional[str]:
     return None
 
 
+def _without_side(words: str, ruleset: Ruleset) -> str:
+    """'left hip joint' -> 'hip joint' (the laterality words of frames.json removed)."""
+    cfg = ruleset.frames
+    if cfg is None:
+        return words
+    for _, rx in cfg.laterality:
+        words = rx.sub(" ", words)
+    return " ".join(words.split())
+
+
 def _generic_kind(text: str, ruleset: Ruleset) -> Optional[str]:
     cfg = ruleset.frames
     if cfg is None:
@@ -175,6 +185,14 @@ def build_frames(
             why += f"; not the {e.false_friend_of})" if e.false_friend_of else ")"
             return e.normalized, e.kind, e.region, why
         region = _LABEL_REGION.get(m.label, "unknown")
+        entry = ruleset.anatomy_by_name.get(_without_side(words.lower(), ruleset))
+        if entry is not None and entry.region == region:
+            return (
+                entry.normalized,
+                entry.kind,
+                region,
+                f"site rule and anatomy: {entry.normalized}",
+            )
         return words.lower(), None, region, f"site rule: {m.label.lower()}"
 
     named = [
@@ -252,6 +270,13 @@ def build_frames(
             if all(e.start != ev.start for e in frame.evidence):
                 frame.evidence.append(ev)
         decided.append(site_mention)
+    # a frame whose sentences name no action takes the nearest procedure the note performed
+    performed = [m for m in mentions if m.label == "PROCEDURE" and m.reason is None]
+    for frame in frames:
+        if frame.action is None and performed:
+            at = frame.site.mention.start
+            nearest = min(performed, key=lambda p: abs(p.start - at))
+            frame.action = _action(text[nearest.start : nearest.end], ruleset)
     # guidance: the modality the note documents for the needle (one note, one encounter)
     modality, status = None, "missing"
     for label, name in MODALITY_LABELS.items():

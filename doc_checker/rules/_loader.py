@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..errors import RulesError
 from ._objects import ConTextRule, SectionRule, TargetRule
 from ._schema import read_json, validate
-from .anatomy import AnatomyEntry, anatomy_from_dict
+from .anatomy import AnatomyEntry, anatomy_from_dict, by_name
 from .spelling import Spelling
 
 
@@ -56,6 +56,9 @@ class Ruleset:
     header_after: Optional["re.Pattern[str]"] = None
     # the anatomy model: what each site rule names (its rules lead the "site" target layer)
     anatomy: List[AnatomyEntry] = field(default_factory=list)
+    # the same by literal and normalized name (lower case): a site another rule file found
+    # ('left hip joint') still gets its anatomy
+    anatomy_by_name: Dict[str, AnatomyEntry] = field(default_factory=dict)
     # procedure frames: action names, generic target words that refer back, laterality words
     frames: Optional["FramesConfig"] = None
     # robust key terms (misspellings, fuzzy matches, split words)
@@ -177,6 +180,7 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         template_blank=re.compile(elements.get("template_blank_regex", r"^\s*$"), re.IGNORECASE),
         findings=elements.get("findings", {}),
         anatomy=anatomy,
+        anatomy_by_name=by_name(anatomy),
         frames=_load_frames(root),
         spelling=_load_spelling(root),
     )

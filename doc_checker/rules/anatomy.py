@@ -107,3 +107,13 @@ def anatomy_from_dict(data: Any, path: Path) -> Anatomy:
             entries.append(entry)
             rules.append(target)
     return Anatomy(entries, rules)
+
+
+def by_name(entries: List[AnatomyEntry]) -> Dict[str, AnatomyEntry]:
+    """Entries by literal and normalized name, lower case (the first entry of a name wins)."""
+    table: Dict[str, AnatomyEntry] = {}
+    for entry in entries:
+        if not entry.not_a_target:
+            table.setdefault(entry.literal.lower(), entry)
+            table.setdefault(entry.normalized.lower(), entry)
+    return table
