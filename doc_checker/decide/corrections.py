@@ -134,11 +134,13 @@ def _not_performed(
     elsewhere = any(m.label == "PROCEDURE_ELSEWHERE" and m.reason is None for m in mentions)
     if not stops and not elsewhere:
         return
-    procedures = [m for m in mentions if m.label == "PROCEDURE" and m.reason is None]
+    every_mention = [m for m in mentions if m.label == "PROCEDURE"]
+    procedures = [m for m in every_mention if m.reason is None]
     actions: Set[Optional[str]] = set()
     every = elsewhere  # a guidance-only report: the procedure is another clinician's
     for stop in stops:
-        named = [p for p in procedures if p.sent == stop.sent]
+        # the procedure words of its sentence, negated ones too ('the injection was not performed')
+        named = [p for p in every_mention if p.sent == stop.sent]
         if named:
             # the procedure the stop word is said of: the nearest before it ('the injection was
             # not performed given the purulent aspirate'), else the first after it

@@ -16,7 +16,6 @@ KINDS = Path(__file__).resolve().parents[1] / "data" / "kinds"
 # note id -> why the checker still gets it wrong (the mechanism that is missing)
 KNOWN_MISSES: Dict[str, str] = {
     "ocr_breaks-02": "a page footer inside the needle sentence splits the needle from its target",
-    "other_purpose_or_aborted-05": "an injection withheld after an aspiration cancels both",
     "other_purpose_or_aborted-07": "fluoroscopy for the catheter tip is read as guidance",
     "other_purpose_or_aborted-08": "a planned-only fluoroscopic title, nothing done: 77002",
 }
