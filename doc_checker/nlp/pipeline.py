@@ -117,6 +117,8 @@ def _build_stock(ruleset: Ruleset, max_length: int) -> Language:
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
     nlp.max_length = max_length
+    joiner: SpellingJoiner = nlp.add_pipe("doc_checker_spelling")  # type: ignore[assignment]
+    joiner.set_spelling(nlp, ruleset.spelling)  # joins only; stock matchers do not respell
     nlp.add_pipe("doc_checker_sentences")
     sections: StockSections = nlp.add_pipe(  # type: ignore[assignment]
         "doc_checker_medspacy_sections", name="doc_checker_sections"

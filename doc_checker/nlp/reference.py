@@ -20,7 +20,15 @@ from spacy.tokens import Doc, Span
 from ._spangroups import Bounds, group_bounds, set_group
 from .context import MODIFIERS_KEY, ConTextComponent, target_key
 from .sections import SECTION_GROUP
-from .targets import CUE_GROUP, CUE_LAYERS, TARGET_GROUP, TargetLayers, lexicon_variants
+from .targets import (
+    ANATOMY_KEY,
+    CUE_GROUP,
+    CUE_LAYERS,
+    NOT_A_TARGET,
+    TARGET_GROUP,
+    TargetLayers,
+    lexicon_variants,
+)
 
 # span group the stock components read targets from (never one of the checker's own groups)
 STOCK_TARGETS = "medspacy_reference_targets"
@@ -189,9 +197,18 @@ class StockTargets:
     def __call__(self, doc: Doc) -> Doc:
         targets: Bounds = []
         cues: Bounds = []
+        anatomy: Dict[Tuple[int, int], int] = {}
         for layer, matcher in self.matchers.items():
             sink = cues if layer in CUE_LAYERS else targets
-            sink.extend((span.start, span.end, span.label_) for span in matcher(doc))
+            for span in matcher(doc):
+                if span.label_ == NOT_A_TARGET:  # as the checker's layers: blocks, names nothing
+                    continue
+                sink.append((span.start, span.end, span.label_))
+                rule = getattr(span._, "target_rule", None)
+                anatomy_id = (getattr(rule, "metadata", None) or {}).get("anatomy_id")
+                if anatomy_id is not None:
+                    anatomy[(span.start, span.end)] = anatomy_id
+        doc.user_data[ANATOMY_KEY] = anatomy
         set_group(doc, TARGET_GROUP, targets)
         set_group(doc, CUE_GROUP, cues)
         return doc

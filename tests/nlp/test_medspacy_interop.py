@@ -77,7 +77,7 @@ def test_medspacy_visualization_renders_it(checker):
 def test_the_medspacy_engine_gives_the_same_extensions(checker):
     from doc_checker import Checker
 
-    stock = Checker(engine="medspacy").doc(NOTE)
+    stock = Checker(engine="medspacy").doc(NOTE)  # NOTE has no misspelt key term to respell
     ours = checker.doc(NOTE)
     read = lambda d: [  # noqa: E731
         (s.start, s.end, s.label_, sorted(m.category for m in s._.modifiers))
