@@ -24,7 +24,9 @@ from doc_checker.rules import TargetRule
 from .conftest import FIXTURE_NOTES, fixture_notes
 
 # measured: 12 of the 130 fixture notes give another result through stock medspaCy
-MAX_NOTES_DIFFERING = 15
+# 16 of 130 since ruleset 2026.12.1 (its new ConText rules overlap more triggers, where the
+# listed deviations decide): the bound says "few", and a jump past it needs a look
+MAX_NOTES_DIFFERING = 20
 
 
 @pytest.fixture(scope="module")
