@@ -56,7 +56,8 @@ def _sub_cased(pattern: str, replacement: str, text: str) -> str:
 _HEADER = re.compile(r"(?m)^[ \t]*([A-Za-z][A-Za-z /&()\-]{1,40}):")
 _PROC_HEADER = re.compile(r"procedure|technique|description|details|^proc\b", re.IGNORECASE)
 _ACTION = re.compile(r"needle|inject|aspirat|advanced|placed|punctur", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z(])")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z0-9(])")
+_NOT_THIS_VISIT = re.compile(r"previous|prior|history|past", re.IGNORECASE)
 
 
 @dataclass
@@ -77,7 +78,7 @@ def _sections(text: str) -> List[_Section]:
 
 
 def _is_procedure_section(section: _Section) -> bool:
-    return bool(_PROC_HEADER.search(section.header))
+    return bool(_PROC_HEADER.search(section.header)) and not _NOT_THIS_VISIT.search(section.header)
 
 
 def _procedure_span(text: str) -> Optional[Tuple[int, int]]:
@@ -120,7 +121,7 @@ _HYPHEN_BREAKS = {
     "aspirated": 4,
     "aspiration": 4,
     "arthrogram": 6,
-    "guidance": 5,
+    "guidance": 4,
     "omnipaque": 4,
 }
 
@@ -142,8 +143,8 @@ def ocr_hyphen_break(text: str) -> str:
 
 def page_header_mid_sentence(text: str) -> str:
     """A fax/page banner inside a sentence of the procedure narrative: at a line break that is
-    mid-sentence when there is one, else at a space in the middle of a sentence naming a key
-    word (the page broke there)."""
+    mid-sentence when there is one, else at a space in the middle of the needle's sentence (or
+    another naming a key word): the page broke there."""
     span = _procedure_span(text)
     if span is None:
         return text
@@ -157,9 +158,15 @@ def page_header_mid_sentence(text: str) -> str:
         j = text.index("\n", i)
         return text[:i] + PAGE_HEADER + text[j + 1 :]
     body = text[start:end]
-    for sentence in re.finditer(r"[^.!?\n]+", body):
-        if not re.search(r"fluoro|needle|contrast|inject|aspirat", sentence.group(0), re.I):
-            continue
+    sentences = [s for s in re.finditer(r"[^.!?\n]+", body)]
+    # the needle's sentence first, then any other naming a key word
+    ranked = [s for s in sentences if re.search(r"needle", s.group(0), re.I)]
+    ranked += [
+        s
+        for s in sentences
+        if s not in ranked and re.search(r"fluoro|contrast|inject|aspirat", s.group(0), re.I)
+    ]
+    for sentence in ranked:
         spaces = [m.start() for m in re.finditer(r"(?<=[A-Za-z0-9,]) (?=[A-Za-z0-9])", body)]
         spaces = [s for s in spaces if sentence.start() < s < sentence.end()]
         if len(spaces) >= 4:
@@ -214,23 +221,53 @@ def abbreviations(text: str) -> str:
     return text
 
 
+def _logical_lines(body: str) -> List[Tuple[int, int]]:
+    """(start, end) of each line of ``body``, a prose line wrapped onto the next joined to it. A
+    "Header:" line, a title (no end punctuation, followed by a header) and a blank line stand
+    alone."""
+    spans: List[Tuple[int, int]] = []
+    for m in re.finditer(r"[^\n]*", body):
+        if not m.group(0).strip():
+            continue
+        line = m.group(0)
+        if spans:
+            prev = body[spans[-1][0] : spans[-1][1]]
+            joined = (
+                not _HEADER.match(line)
+                and not _HEADER.match(prev)
+                and not re.search(r"[.:;!?]\s*$", prev)
+                and body[spans[-1][1] : m.start()].count("\n") == 1
+                and not re.match(r"\s*[-*\u2022]", line)
+            )
+            if joined:
+                spans[-1] = (spans[-1][0], m.end())
+                continue
+        spans.append((m.start(), m.end()))
+    return spans
+
+
 def bullets(text: str) -> str:
-    """The procedure narrative's sentences as "- " lines instead of a paragraph."""
+    """The procedure narrative's sentences as "- " lines instead of prose. "Header:" lines stay
+    as they are; a line of one sentence stays as it is."""
     span = _procedure_span(text)
     if span is None:
         return text
     start, end = span
     body = text[start:end]
-    lines = [ln for ln in body.splitlines() if ln.strip()]
-    if len(lines) > 1 and sum(bool(_HEADER.match(ln)) for ln in lines) * 2 >= len(lines):
-        return text  # a list of fields, not prose
-    prose = " ".join(body.split())
-    sentences = [s for s in _SENTENCE_END.split(prose) if s.strip()]
-    if len(sentences) < 2:
+    out, pos = [], 0
+    for a, b in _logical_lines(body):
+        line = body[a:b]
+        sentences = [x for x in _SENTENCE_END.split(" ".join(line.split())) if x.strip()]
+        if _HEADER.match(line) or len(sentences) < 2:
+            continue
+        lead = "\n" if a > 0 and body[a - 1] != "\n" else ""  # prose after "PROCEDURE:"
+        if a == 0 and start > 0 and text[start - 1] != "\n":
+            lead = "\n"
+        out.append(body[pos:a] + lead + "\n".join(f"- {x}" for x in sentences))
+        pos = b
+    if not out:
         return text
-    trailing = body[len(body.rstrip()) :]
-    new = "\n" + "\n".join(f"- {s}" for s in sentences) + (trailing or "\n")
-    return text[:start] + new + text[end:]
+    return text[:start] + "".join(out) + body[pos:] + text[end:]
 
 
 _NEVER_SWAP = re.compile(r"addend|sign|attest|correct|amend", re.IGNORECASE)

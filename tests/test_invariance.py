@@ -23,7 +23,7 @@ FLOORS = {
     "letterhead_spine": 1.00,
     "signature_spine": 1.00,
     "abbreviations": 0.99,
-    "bullets": 0.98,
+    "bullets": 0.99,
     "sections_reordered": 1.00,
 }
 
