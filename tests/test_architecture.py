@@ -141,3 +141,23 @@ def test_spark_module_runs_as_a_script() -> None:
         text=True,
     )
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_the_readme_layout_table_names_every_module_and_only_real_paths() -> None:
+    """A newcomer reads the tree from the README's Layout table: it must match the tree."""
+    import re
+
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`((?:doc_checker|patterns|tests)[^`]*?)`", table))
+    for path in named:
+        assert (PACKAGE.parent / path.rstrip("/")).exists(), f"README names {path}, not in the tree"
+    dirs = {p.rstrip("/") for p in named if p.endswith("/")}
+    for module in PACKAGE.rglob("*.py*"):
+        rel = module.relative_to(PACKAGE.parent).as_posix()
+        if "__pycache__" in rel or module.name == "__init__.py" and rel.count("/") > 1:
+            continue
+        if module.suffix not in (".py", ".pyx", ".pyi"):
+            continue
+        inside_named_dir = any(rel.startswith(d + "/") for d in dirs)
+        assert rel in named or inside_named_dir, f"{rel} is not in the README's Layout table"

@@ -17,7 +17,7 @@ GOAL = 0.99
 FLOORS = {
     "all_caps": 1.00,
     "crlf": 1.00,
-    "ocr_hyphen_break": 0.92,
+    "ocr_hyphen_break": 0.99,
     "page_header_mid_sentence": 0.98,
     "misspellings": 1.00,
     "letterhead_spine": 1.00,
