@@ -1,7 +1,7 @@
-
+// The worklist: sort by a column (header buttons), filter by verdict (toolbar buttons), and a
+// shareable view in the URL: report.html#worklist?verdict=incomplete&sort=3&dir=desc
 (function () {
   'use strict';
-  document.documentElement.setAttribute('data-js', 'ready');
   var table = document.getElementById('wl');
   var tbody = table ? table.tBodies[0] : null;
   var current = {col: -1, dir: 1, verdict: 'all'};
@@ -63,45 +63,6 @@
     b.addEventListener('click', function () { filter(b.getAttribute('data-verdict')); });
   });
 
-  function copied(btn) {
-    btn.classList.add('done'); btn.textContent = 'Copied';
-    setTimeout(function () { btn.classList.remove('done'); btn.textContent = 'Copy'; }, 1500);
-  }
-  function fallbackCopy(text, btn) {
-    var ta = document.createElement('textarea');
-    ta.value = text; ta.setAttribute('readonly', '');
-    ta.className = 'offscreen';
-    document.body.appendChild(ta); ta.select();
-    try { document.execCommand('copy'); copied(btn); } catch (e) { /* nothing to do */ }
-    document.body.removeChild(ta);
-  }
-  document.querySelectorAll('button.copy').forEach(function (btn) {
-    btn.addEventListener('click', function () {
-      var el = document.getElementById(btn.getAttribute('data-copy'));
-      if (!el) { return; }
-      var text = el.textContent;
-      if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(text).then(function () { copied(btn); },
-          function () { fallbackCopy(text, btn); });
-      } else { fallbackCopy(text, btn); }
-    });
-  });
-
-  var focused = null;
-  document.querySelectorAll('button.focus-btn').forEach(function (b) {
-    b.addEventListener('click', function () {
-      var el = b.getAttribute('data-el');
-      if (focused) { document.body.classList.remove('focus-el-' + focused); }
-      focused = focused === el ? null : el;
-      document.body.classList.toggle('focus', focused !== null);
-      if (focused) { document.body.classList.add('focus-el-' + focused); }
-      document.querySelectorAll('button.focus-btn').forEach(function (o) {
-        o.setAttribute('aria-pressed', o.getAttribute('data-el') === focused ? 'true' : 'false');
-      });
-    });
-  });
-
-  // A shareable view: report.html#worklist?verdict=incomplete&sort=3&dir=desc
   var m = /^#worklist\?(.*)$/.exec(location.hash);
   if (m && table) {
     var params = {};
