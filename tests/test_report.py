@@ -463,3 +463,44 @@ def test_note_text_kept_on_the_result_is_used(checker):
         pytest.skip("this Checker cannot keep the note text")
     p = parse(render([(result, None)]))
     assert next(iter(p.notes.values()))["text"] == text
+
+
+def test_templates_and_assets_are_package_data():
+    """Every template and static file of the report and the service page is listed as package
+    data in pyproject.toml (so a wheel carries it), and nothing else sits in those folders."""
+    tomllib = pytest.importorskip("tomllib")
+    from fnmatch import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    packages = set(config["setuptools"]["packages"])
+    package_data = config["setuptools"]["package-data"]
+    files = [
+        p
+        for folder in ("io/templates", "io/static", "service/templates", "service/static")
+        for p in (root / "doc_checker" / folder).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
+    assert len(files) > 10
+    for path in files:
+        package = ".".join(path.parent.relative_to(root).parts)
+        assert package in packages, package
+        assert any(fnmatch(path.name, g) for g in package_data.get(package, ())), path
+
+
+def test_indented_template_lines_join_and_values_are_escaped_as_before():
+    """The report's templates: a line break after a tag, when the next line is indented, is not
+    output; a line at the left margin is; values are escaped as html.escape does (never joined)."""
+    import jinja2
+
+    from doc_checker.io._templates import JoinIndentedLines, _finalize
+
+    env = jinja2.Environment(autoescape=True, finalize=_finalize, extensions=[JoinIndentedLines])
+    source = (
+        "<ul>\n  {% for x in xs %}\n    <li>{{ x }}</li>\n  {% endfor %}\n  </ul>\n"
+        "<p>next line</p>\n<p>{{ nothing }}</p>"
+    )
+    out = env.from_string(source).render(xs=["a\n  b", "<'\"&>"], nothing=None)
+    assert out == (
+        "<ul><li>a\n  b</li><li>&lt;&#x27;&quot;&amp;&gt;</li></ul>\n<p>next line</p>\n<p></p>"
+    )

@@ -59,7 +59,8 @@ def _finalize(value: Any) -> Any:
     escaped as ``html.escape(quote=True)`` does (quotes as ``&quot;`` and ``&#x27;``, where
     MarkupSafe writes ``&#34;`` and ``&#39;``), as the report always has; ``None`` prints as
     nothing; ``Markup`` (trusted markup: our own CSS and JS, rendered parts) is left alone.
-    Autoescape then leaves the result alone."""
+    Autoescape then leaves the result alone. (A constant written in a template, ``{{ "x" }}``, is
+    escaped by Jinja when it compiles the template, MarkupSafe's way: write text as text.)"""
     if type(value) is str:  # the common case first
         return _markup(Markup, escape(value))
     if value is None:
