@@ -504,3 +504,23 @@ def test_indented_template_lines_join_and_values_are_escaped_as_before():
     assert out == (
         "<ul><li>a\n  b</li><li>&lt;&#x27;&quot;&amp;&gt;</li></ul>\n<p>next line</p>\n<p></p>"
     )
+
+
+def test_findings_chart_ties_keep_first_seen_order():
+    """Findings as often as each other are charted in the order first seen, whatever the hash
+    seed (the report is the same bytes from run to run)."""
+    codes = ["ZETA_CODE", "ALPHA_CODE", "MID_CODE", "BETA_CODE"]
+    result = CheckResult(
+        note_id="t",
+        score=50.0,
+        verdict="incomplete",
+        suggested_code="77002",
+        elements={"needle_placement": _el()},
+        findings=[Finding(c, "info", "m") for c in codes],
+        queries=[],
+        ruleset_version="t",
+        profile="t",
+    )
+    html = render([(result, "Needle.")])
+    chart = html.split('aria-label="Most frequent findings"', 1)[1].split("</svg>", 1)[0]
+    assert re.findall(r'class="lbl">([^<]+)</text>', chart) == codes

@@ -514,7 +514,8 @@ def _summary(
             n_checked,
             aria="Most often missing required elements",
         )
-    findings = Counter(c for r in rows for c in set(r.finding_codes))
+    # notes with each finding; ties in first-seen order (a set's order would change from run to run)
+    findings = Counter(c for r in rows for c in dict.fromkeys(r.finding_codes))
     findings_chart = None
     if findings:
         findings_chart = _hbar_chart(
