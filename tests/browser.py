@@ -20,6 +20,21 @@ BROWSERS = (
     "chrome-headless-shell",
 )
 
+# How every browser test starts Chromium: headless, quiet, nothing fetched in the background.
+HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+)
+
 
 def chromium_or_skip() -> str:
     """The browser's path; skips with a visible reason when none is installed, but fails when
@@ -52,17 +67,7 @@ class CDP:
 
         cmd = [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--hide-scrollbars",
+            *HEADLESS,
             "--remote-debugging-pipe",
             "--window-size=1400,1100",
             # keep the sandboxed report frame in the page's process, so one session reaches it

@@ -15,7 +15,7 @@ import pytest
 from doc_checker.io.report import write_html
 from doc_checker.result import ErrorRecord
 
-from .browser import CDP, Page, chromium_or_skip
+from .browser import CDP, HEADLESS, Page, chromium_or_skip
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notes"
 TIMEOUT = 120
@@ -34,17 +34,7 @@ XSS_META = {"physician": "<img src=x onerror=\"document.body.setAttribute('data-
 def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [
         browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--hide-scrollbars",
+        *HEADLESS,
         f"--user-data-dir={tmp / 'profile'}",
         *args,
     ]
