@@ -463,3 +463,64 @@ def test_note_text_kept_on_the_result_is_used(checker):
         pytest.skip("this Checker cannot keep the note text")
     p = parse(render([(result, None)]))
     assert next(iter(p.notes.values()))["text"] == text
+
+
+def test_templates_and_assets_are_package_data():
+    """Every template and static file of the report and the service page is listed as package
+    data in pyproject.toml (so a wheel carries it), and nothing else sits in those folders."""
+    tomllib = pytest.importorskip("tomllib")
+    from fnmatch import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    packages = set(config["setuptools"]["packages"])
+    package_data = config["setuptools"]["package-data"]
+    files = [
+        p
+        for folder in ("io/templates", "io/static", "service/templates", "service/static")
+        for p in (root / "doc_checker" / folder).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
+    assert len(files) > 10
+    for path in files:
+        package = ".".join(path.parent.relative_to(root).parts)
+        assert package in packages, package
+        assert any(fnmatch(path.name, g) for g in package_data.get(package, ())), path
+
+
+def test_indented_template_lines_join_and_values_are_escaped_as_before():
+    """The report's templates: a line break after a tag, when the next line is indented, is not
+    output; a line at the left margin is; values are escaped as html.escape does (never joined)."""
+    import jinja2
+
+    from doc_checker.io._templates import JoinIndentedLines, _finalize
+
+    env = jinja2.Environment(autoescape=True, finalize=_finalize, extensions=[JoinIndentedLines])
+    source = (
+        "<ul>\n  {% for x in xs %}\n    <li>{{ x }}</li>\n  {% endfor %}\n  </ul>\n"
+        "<p>next line</p>\n<p>{{ nothing }}</p>"
+    )
+    out = env.from_string(source).render(xs=["a\n  b", "<'\"&>"], nothing=None)
+    assert out == (
+        "<ul><li>a\n  b</li><li>&lt;&#x27;&quot;&amp;&gt;</li></ul>\n<p>next line</p>\n<p></p>"
+    )
+
+
+def test_findings_chart_ties_keep_first_seen_order():
+    """Findings as often as each other are charted in the order first seen, whatever the hash
+    seed (the report is the same bytes from run to run)."""
+    codes = ["ZETA_CODE", "ALPHA_CODE", "MID_CODE", "BETA_CODE"]
+    result = CheckResult(
+        note_id="t",
+        score=50.0,
+        verdict="incomplete",
+        suggested_code="77002",
+        elements={"needle_placement": _el()},
+        findings=[Finding(c, "info", "m") for c in codes],
+        queries=[],
+        ruleset_version="t",
+        profile="t",
+    )
+    html = render([(result, "Needle.")])
+    chart = html.split('aria-label="Most frequent findings"', 1)[1].split("</svg>", 1)[0]
+    assert re.findall(r'class="lbl">([^<]+)</text>', chart) == codes

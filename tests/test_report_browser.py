@@ -15,7 +15,7 @@ import pytest
 from doc_checker.io.report import write_html
 from doc_checker.result import ErrorRecord
 
-from .browser import chromium_or_skip
+from .browser import CDP, HEADLESS, Page, chromium_or_skip
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notes"
 TIMEOUT = 120
@@ -34,17 +34,7 @@ XSS_META = {"physician": "<img src=x onerror=\"document.body.setAttribute('data-
 def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [
         browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--hide-scrollbars",
+        *HEADLESS,
         f"--user-data-dir={tmp / 'profile'}",
         *args,
     ]
@@ -145,3 +135,57 @@ def test_screenshot(browser, report, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 50_000  # a blank page compresses to a few KiB
     print(f"screenshot: {png}")
+
+
+ROWS = (
+    "Array.prototype.map.call(document.querySelectorAll('#wl tbody tr'), function (r) {"
+    " return [r.cells[0].textContent, r.hidden]; })"
+)
+
+
+def test_sort_filter_focus_and_copy_by_clicking(browser, report, tmp_path):
+    """Each of the report's script modules, used as a coder would: sort the worklist by a column,
+    filter it by verdict, show one element's evidence only, copy a draft query."""
+    path, results = report
+    cdp = CDP(browser, tmp_path)
+    try:
+        page = Page(
+            cdp, path.as_uri(), ready="document.documentElement.getAttribute('data-js') === 'ready'"
+        )
+        ids = sorted(r.note_id for r in results)
+        page.click("th button.sort[data-col='0']")
+        assert [n for n, _ in page.eval(ROWS)] == ids
+        page.click("th button.sort[data-col='0']")
+        assert [n for n, _ in page.eval(ROWS)] == ids[::-1]
+        assert page.eval("document.querySelector('#wl th').getAttribute('aria-sort')") == (
+            "descending"
+        )
+
+        page.click("button.filter[data-verdict='incomplete']")
+        incomplete = {r.note_id for r in results if r.verdict == "incomplete"}
+        assert incomplete and {n for n, hidden in page.eval(ROWS) if not hidden} == incomplete
+        assert page.eval("document.getElementById('shown').textContent") == (
+            f"{len(incomplete)} of {len(results)} notes shown"
+        )
+        page.click("button.filter[data-verdict='all']")
+        assert not any(hidden for _, hidden in page.eval(ROWS))
+
+        # Focus one element: only its marks keep a colour.
+        colours = (
+            "Array.prototype.map.call(document.querySelectorAll('pre.note-text mark.ev'),"
+            " function (m) { return [m.className, getComputedStyle(m).backgroundColor,"
+            " getComputedStyle(m).backgroundImage]; })"
+        )
+        page.click("button.focus-btn[data-el='fluoroscopic_guidance']")
+        assert page.eval("document.body.className") == "focus focus-el-fluoroscopic_guidance"
+        marks = page.eval(colours)
+        coloured = [c for c, bg, img in marks if bg != "rgba(0, 0, 0, 0)" or img != "none"]
+        assert coloured and all("el-fluoroscopic_guidance" in c for c in coloured)
+        assert len(coloured) < len(marks)
+        page.click("button.focus-btn[data-el='fluoroscopic_guidance']")
+        assert page.eval("document.body.className") == ""
+
+        page.click("button.copy")
+        page.wait_for("document.querySelector('button.copy').textContent === 'Copied'", 10)
+    finally:
+        cdp.close()

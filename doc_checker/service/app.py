@@ -4,13 +4,16 @@
 
 Endpoints (JSON unless said otherwise; every error is ``{"error": {"code", "message"}}``):
 
-- ``POST /v1/check``        one note ``{text, note_id?, codes?, meta?}`` -> ``CheckResult.to_dict()``;
-                            a note the checker refuses (empty, binary) -> 422
+- ``POST /v1/check``        one note ``{text, note_id?, codes?, meta?}`` ->
+                            ``CheckResult.to_dict()``; a note the checker refuses (empty, binary)
+                            -> 422
 - ``POST /v1/check/batch``  ``{"notes": [note, ...]}`` -> ``{"results": [...]}`` in input order, an
-                            error record (``ErrorRecord.to_dict()``) for each note that cannot be checked
+                            error record (``ErrorRecord.to_dict()``) for each note that cannot be
+                            checked
 - ``POST /v1/report``       one note -> the HTML review report of that note (``text/html``)
 - ``GET  /v1/ruleset``      ruleset version, profile name, elements with required / weight
-- ``GET  /healthz``         the process is up; ``GET /readyz``: the pipeline is loaded (200) or not (503)
+- ``GET  /healthz``         the process is up; ``GET /readyz``: the pipeline is loaded (200) or not
+                            (503)
 - ``GET  /``                a self-contained page: paste a note, see the report (no external assets)
 - ``GET  /docs``            OpenAPI docs (FastAPI's; loads Swagger UI from a CDN)
 
@@ -35,7 +38,6 @@ values sent.
 from __future__ import annotations
 
 import hmac
-import html
 import io
 import json
 import logging
@@ -47,17 +49,21 @@ import time
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Union
+from functools import lru_cache
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
 from ..errors import InputError
+from ..io._templates import asset_text, csp_hash, environment
+from ..io.report import script_csp_hash, write_html
 from ..io.text import printable
 
 log = logging.getLogger("doc_checker.service.app")
@@ -100,7 +106,7 @@ class Settings:
     token: Optional[str] = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, env: Optional[Dict[str, str]] = None) -> "Settings":
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
         token = env.get(ENV_TOKEN) or None
         token_file = env.get(ENV_TOKEN_FILE)
@@ -123,7 +129,7 @@ class Settings:
         )
 
 
-def _positive_int(env, name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -244,7 +250,7 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
     # report where and what only.
     # A request can hold many errors: list the first MAX_ERROR_DETAILS and say how many.
     errors = exc.errors()
-    details = [
+    details: List[Dict[str, Any]] = [
         {
             "loc": _safe_loc(e.get("loc", ())),
             "msg": str(e.get("msg", "")),
@@ -488,7 +494,7 @@ class _State:
         self.patterns = patterns
         self.load_error: Optional[str] = None
         self.loaded = threading.Event()
-        self.limiter = None  # anyio.CapacityLimiter(1), made in the event loop
+        self.limiter: Optional[anyio.CapacityLimiter] = None  # made in the event loop
         if checker is not None:
             self.loaded.set()
 
@@ -560,8 +566,8 @@ def create_app(
     )
     app.state.doc_checker = state
     app.state.settings = settings
-    app.add_exception_handler(RequestValidationError, _validation_handler)
-    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.exception_handler(RequestValidationError)(_validation_handler)
+    app.exception_handler(StarletteHTTPException)(_http_handler)
     # add_middleware wraps: the last added runs first. Order: access log -> auth -> body limit.
     app.add_middleware(LimitsMiddleware, max_batch=settings.max_batch)
     app.add_middleware(
@@ -714,10 +720,11 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     async def index():
+        page, csp = _page()
         return HTMLResponse(
-            _PAGE,
+            page,
             headers={
-                "Content-Security-Policy": _page_csp(),
+                "Content-Security-Policy": csp,
                 "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer",
                 "X-Frame-Options": "DENY",
@@ -728,186 +735,36 @@ def create_app(
 
 
 def _render_report(result, text: str) -> str:
-    from ..io.report import write_html
-
     buf = io.StringIO()
     write_html([(result, text)], buf, title=f"doc-checker: {result.note_id or 'note'}")
     return buf.getvalue()
 
 
-_REPORT_SCRIPT_HASH: Optional[str] = None
+# ---------------------------------------------------------------------------------------------
+# The browser page (self-contained: inline CSS and JS, nothing loaded from elsewhere);
+# templates/page.html.j2, static/page.css, static/page.js
+# ---------------------------------------------------------------------------------------------
 
 
-def _report_script_hash() -> str:
-    """The hash the HTML report's CSP allows for its inline script (read from a rendered report,
-    the report module's public output). The page's CSP must allow it too: a ``srcdoc`` iframe
-    inherits its parent's policy."""
-    global _REPORT_SCRIPT_HASH
-    if _REPORT_SCRIPT_HASH is None:
-        from ..io.report import write_html
-
-        buf = io.StringIO()
-        write_html([], buf)
-        m = re.search(r"script-src ('sha256-[A-Za-z0-9+/=]+')", html.unescape(buf.getvalue()))
-        _REPORT_SCRIPT_HASH = m.group(1) if m else ""
-    return _REPORT_SCRIPT_HASH
-
-
-def _sha256(text: str) -> str:
-    import base64
-    import hashlib
-
-    return (
-        "'sha256-"
-        + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
-        + "'"
+@lru_cache(maxsize=None)
+def _page() -> Tuple[str, str]:
+    """The page and its Content-Security-Policy, built once from the package data."""
+    css = asset_text("page.css", __package__)
+    script = asset_text("page.js", __package__)
+    page = (
+        environment(__package__)
+        .get_template("page.html.j2")
+        .render(css=Markup(css), script=Markup(script))
     )
-
-
-def _page_csp() -> str:
-    # style-src 'unsafe-inline' (not a hash): the report in the srcdoc iframe inherits this policy
-    # and its stylesheet differs per report; the report's own meta CSP still pins it by hash.
-    return (
-        f"default-src 'none'; script-src {_sha256(_PAGE_SCRIPT)} {_report_script_hash()}; "
+    # The report in the srcdoc iframe inherits this policy: its script hash is allowed too, and
+    # style-src is 'unsafe-inline' (not a hash) because the report's stylesheet differs per report
+    # (the report's own meta CSP still pins it by hash).
+    csp = (
+        f"default-src 'none'; script-src {csp_hash(script)} {script_csp_hash()}; "
         "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-src 'self' about:; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# The browser page (self-contained: inline CSS and JS, nothing loaded from elsewhere)
-# ---------------------------------------------------------------------------------------------
-
-_PAGE_CSS = """
-:root{--fg:#1f2937;--muted:#6b7280;--line:#e5e7eb;--soft:#f8fafc}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:#fff}
-header{background:#1f2937;color:#fff;padding:10px 20px}
-header h1{margin:0;font-size:18px}header p{margin:2px 0 0;color:#cbd5e1;font-size:12px}
-main{padding:12px 20px;display:grid;grid-template-columns:minmax(320px,520px) 1fr;gap:20px}
-@media (max-width:1000px){main{grid-template-columns:1fr}}
-label{display:block;font-weight:600;margin:8px 0 4px}
-textarea{width:100%;min-height:360px;font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;border:1px solid #cbd5e1;border-radius:6px;padding:8px}
-input{width:100%;font:inherit;border:1px solid #cbd5e1;border-radius:6px;padding:5px 8px}
-.row{display:grid;grid-template-columns:1fr 1fr;gap:10px}
-button{margin-top:10px;font:inherit;font-weight:600;background:#2563eb;color:#fff;border:0;border-radius:6px;padding:8px 18px;cursor:pointer}
-button[disabled]{background:#94a3b8;cursor:wait}
-.hint{color:var(--muted);font-size:12px}
-#summary{min-height:28px;margin:0 0 8px;display:flex;flex-wrap:wrap;gap:12px;align-items:center}
-.verdict{display:inline-block;border-radius:10px;padding:0 10px;font-weight:700;color:#fff}
-.v-supported{background:#16a34a}.v-incomplete{background:#d97706}.v-not_supported{background:#dc2626}
-#error{color:#991b1b;background:#fee2e2;border-radius:6px;padding:6px 10px}
-#error[hidden],#summary[hidden]{display:none}
-iframe{width:100%;height:calc(100vh - 150px);min-height:600px;border:1px solid var(--line);border-radius:8px;background:#fff}
-"""
-
-_PAGE_SCRIPT = r"""
-(function () {
-  'use strict';
-  var form = document.getElementById('check-form');
-  var btn = document.getElementById('submit');
-  var frame = document.getElementById('report');
-  var summary = document.getElementById('summary');
-  var errorBox = document.getElementById('error');
-  function setState(s) { document.body.setAttribute('data-state', s); }
-  function showError(msg) {
-    errorBox.textContent = msg; errorBox.hidden = false; summary.hidden = true; setState('error');
-  }
-  function badge(text, cls) {
-    var b = document.createElement('span'); b.className = cls; b.textContent = text; return b;
-  }
-  // The report is written for a batch: for one note keep its header, legend and detail, and drop
-  // the batch summary, worklist and their links. Markup only: the report's inline style and script
-  // are untouched, so its CSP hashes still match. Unparseable input is shown whole.
-  function oneNote(reportHtml) {
-    try {
-      var doc = new DOMParser().parseFromString(reportHtml, 'text/html');
-      ['#summary', '#worklist-section', 'nav.toc', 'a.back', '#notes > h2'].forEach(function (sel) {
-        doc.querySelectorAll(sel).forEach(function (el) { el.parentNode.removeChild(el); });
-      });
-      return '<!DOCTYPE html>\n' + doc.documentElement.outerHTML;
-    } catch (e) { return reportHtml; }
-  }
-  form.addEventListener('submit', function (ev) {
-    ev.preventDefault();
-    var text = document.getElementById('note').value;
-    if (!text.trim()) { showError('Paste a note first.'); return; }
-    var body = {text: text};
-    var codes = document.getElementById('codes').value.trim();
-    var noteId = document.getElementById('note-id').value.trim();
-    if (codes) { body.codes = codes; }
-    if (noteId) { body.note_id = noteId; }
-    var headers = {'Content-Type': 'application/json', 'Accept': 'text/html'};
-    var token = document.getElementById('token').value.trim();
-    if (token) { headers.Authorization = 'Bearer ' + token; }
-    btn.disabled = true; errorBox.hidden = true; setState('checking');
-    fetch('v1/report', {method: 'POST', headers: headers, body: JSON.stringify(body),
-                        credentials: 'omit', cache: 'no-store'})
-      .then(function (resp) {
-        return resp.text().then(function (payload) {
-          if (!resp.ok) {
-            var msg = 'HTTP ' + resp.status;
-            try { var e = JSON.parse(payload).error; msg += ' ' + e.code + ': ' + e.message; } catch (x) { /* not JSON */ }
-            if (resp.status === 401) { msg += ' (enter the service token)'; }
-            showError(msg); return;
-          }
-          var verdict = resp.headers.get('X-Doc-Checker-Verdict') || '';
-          summary.textContent = '';
-          summary.appendChild(badge(verdict.replace('_', ' '), 'verdict v-' + verdict));
-          summary.appendChild(badge('score ' + resp.headers.get('X-Doc-Checker-Score'), 'score'));
-          summary.appendChild(badge('suggested code ' + resp.headers.get('X-Doc-Checker-Suggested-Code'), 'code'));
-          summary.appendChild(badge('missing: ' + resp.headers.get('X-Doc-Checker-Missing'), 'missing'));
-          summary.hidden = false;
-          summary.setAttribute('data-verdict', verdict);
-          frame.onload = function () { setState('done'); };
-          frame.srcdoc = oneNote(payload);
-        });
-      })
-      .catch(function (err) { showError('The request failed: ' + err); })
-      .then(function () { btn.disabled = false; });
-  });
-  setState('idle');
-})();
-"""
-
-_PAGE = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>doc-checker: check a note</title>
-<style>{_PAGE_CSS}</style>
-</head>
-<body>
-<header><h1>doc-checker: check a note for CPT +77002</h1>
-<p>Paste a procedure note, check it, and see the verdict, the evidence highlighted in the note,
-the missing elements and draft physician queries. Nothing leaves this service.</p></header>
-<main>
-<form id="check-form" autocomplete="off">
-  <label for="note">Note text</label>
-  <textarea id="note" name="note" spellcheck="false" placeholder="Paste the procedure note here"></textarea>
-  <div class="row">
-    <div><label for="codes">Billed codes (optional)</label>
-      <input id="codes" name="codes" placeholder="20610;77002-26"></div>
-    <div><label for="note-id">Note id (optional)</label>
-      <input id="note-id" name="note_id" placeholder="n1"></div>
-  </div>
-  <label for="token">Service token (only if the service requires one)</label>
-  <input id="token" name="token" type="password" autocomplete="off">
-  <button id="submit" type="submit">Check note</button>
-  <p class="hint">API: POST /v1/check, /v1/check/batch, /v1/report; docs at <a href="docs">/docs</a>.</p>
-</form>
-<section>
-  <div id="summary" hidden></div>
-  <div id="error" role="alert" hidden></div>
-  <iframe id="report" title="review report" sandbox="allow-scripts" referrerpolicy="no-referrer"></iframe>
-</section>
-</main>
-<script>{_PAGE_SCRIPT}</script>
-</body>
-</html>
-"""
+    return page, csp
 
 
 # ---------------------------------------------------------------------------------------------
