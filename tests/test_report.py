@@ -524,3 +524,30 @@ def test_findings_chart_ties_keep_first_seen_order():
     html = render([(result, "Needle.")])
     chart = html.split('aria-label="Most frequent findings"', 1)[1].split("</svg>", 1)[0]
     assert re.findall(r'class="lbl">([^<]+)</text>', chart) == codes
+
+
+def test_each_note_shows_its_procedures_and_review_reasons(tmp_path):
+    """The coder sees each frame (site, region and why) and why a note needs review."""
+    from doc_checker import Checker
+    from doc_checker.io.report import write_html
+
+    spinal = (
+        "Proc: R SI jt inj, fluoro\nNeedle: 22g spinal needle advanced into inferior R SI joint "
+        "under fluoro\nContrast: Omnipaque 0.5 mL outlines SI jt\n"
+    )
+    ambiguous = (
+        "Indication: CRPS.\nUnder fluoroscopy a 22-gauge needle was advanced to the stellate "
+        "ganglion. Contrast confirmed the position and bupivacaine was injected.\n"
+    )
+    with Checker() as checker:
+        outcomes = [
+            checker.check(spinal, note_id="si", keep_text=True),
+            checker.check(ambiguous, note_id="stellate", keep_text=True),
+        ]
+    out = tmp_path / "r.html"
+    with out.open("w", encoding="utf-8") as fh:
+        write_html(((o, o.text) for o in outcomes), fh)
+    page = out.read_text(encoding="utf-8")
+    assert page.count('<table class="procedures">') == 2
+    assert "sacroiliac joint" in page and "<td>spinal</td>" in page
+    assert 'class="review">review: site_ambiguous' in page

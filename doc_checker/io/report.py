@@ -222,6 +222,8 @@ class _NoteView(NamedTuple):
     text_given: bool
     segments: List[_Segment]
     evidence: List[Tuple[str, str]]  # (element, text) listed apart: no note, or not matching it
+    procedures: List[Dict[str, Any]]  # the result's frames, as to_dict gives them
+    review: List[str]  # why a person should look (empty: not needed)
 
 
 class _WorkRow(NamedTuple):
@@ -390,6 +392,8 @@ def _note_view(row: _Row, result: CheckResult, note: Optional[str], combos: set)
         text_given=note is not None,
         segments=segments,
         evidence=evidence,
+        procedures=list(result.procedures),
+        review=list(result.review.reasons) if result.review.needed else [],
     )
 
 
