@@ -234,8 +234,17 @@ def test_arthrography_si_unconfirmed_code_says_so(rules):
     assert "unconfirmed" in found[0].message
 
 
-def test_arthrography_si_ct_mr_exception(rules):
-    assert run(rules, "23350 77002 73040", ct_mr=True) == []
+def test_arthrography_si_before_a_ct_mr_arthrogram_says_the_si_code_is_the_wrong_one(rules):
+    """The injection before a CT/MR arthrogram is reported with 77002: billed with a conventional
+    S&I code, the S&I code is the problem, and the finding says so (domain primer)."""
+    found = run(rules, "23350 77002 73040", ct_mr=True)
+    assert codes(found) == ["ARTHROGRAPHY_SI_WITH_77002"]
+    assert "73040 itself is the wrong code" in found[0].message
+
+
+@pytest.mark.parametrize("code", ["64454", "64624"])
+def test_genicular_codes_include_imaging_guidance(rules, code):
+    assert codes(run(rules, f"{code} 77002")) == ["GUIDANCE_INCLUDED_IN_PRIMARY"]
 
 
 def test_arthrography_si_does_not_fire_without_77002(rules):

@@ -142,7 +142,7 @@ _ENTRY_KEYS = {"code", "range", "status", "source", "comment"}
 _LIST_EXTRA_KEYS = {"guidance_included": {"fluoroscopic_alternative"}}
 _UNIT_KEYS = {"code", "max_units", "per", "status", "source", "comment", "mue"}
 _MUE_KEYS = {"max_units", "per", "status", "source", "comment"}
-_FINDING_KEYS = {"severity", "message", "message_with_alternative"}
+_FINDING_KEYS = {"severity", "message", "message_with_alternative", "message_ct_mr"}
 _MAX_RANGE = 1000
 
 # The fields each message template may use (all of them are filled when the message is built).
@@ -203,6 +203,7 @@ class FindingSpec:
     severity: str
     message: str
     message_with_alternative: Optional[str] = None
+    message_ct_mr: Optional[str] = None  # ARTHROGRAPHY_SI_WITH_77002 before a CT/MR arthrogram
 
 
 @dataclass(frozen=True)
@@ -393,14 +394,15 @@ def _load_findings(path: Path, data: Dict[str, Any]) -> Mapping[str, FindingSpec
             raise RulesError(f"{path}: {where}: 'severity' must be one of {list(_SEVERITIES)}")
         message = _check_str(path, where, spec, "message")
         _check_template(path, where, message, _TEMPLATE_FIELDS[code])
-        alt = spec.get("message_with_alternative")
-        if alt is not None:
-            if not isinstance(alt, str) or not alt.strip():
-                raise RulesError(
-                    f"{path}: {where}: 'message_with_alternative' must be a non-empty string"
-                )
-            _check_template(path, where, alt, _TEMPLATE_FIELDS[code])
-        out[code] = FindingSpec(spec["severity"], message, alt)
+        variants = []
+        for key in ("message_with_alternative", "message_ct_mr"):
+            alt = spec.get(key)
+            if alt is not None:
+                if not isinstance(alt, str) or not alt.strip():
+                    raise RulesError(f"{path}: {where}: '{key}' must be a non-empty string")
+                _check_template(path, where, alt, _TEMPLATE_FIELDS[code])
+            variants.append(alt)
+        out[code] = FindingSpec(spec["severity"], message, *variants)
     return MappingProxyType(out)
 
 
@@ -459,14 +461,20 @@ def load_claim_rules(patterns_dir: Optional[Union[str, "os.PathLike[str]"]] = No
 
 
 def _finding(
-    rules: ClaimRules, finding_code: str, /, use_alternative: bool = False, **fields: Any
+    rules: ClaimRules,
+    finding_code: str,
+    /,
+    use_alternative: bool = False,
+    ct_mr: bool = False,
+    **fields: Any,
 ) -> Finding:
     spec = rules.findings[finding_code]
-    template = (
-        spec.message_with_alternative
-        if use_alternative and spec.message_with_alternative
-        else spec.message
-    )
+    if use_alternative and spec.message_with_alternative:
+        template = spec.message_with_alternative
+    elif ct_mr and spec.message_ct_mr:
+        template = spec.message_ct_mr
+    else:
+        template = spec.message
     return Finding(
         code=finding_code, severity=spec.severity, message=template.format(**fields), evidence=[]
     )
@@ -534,13 +542,18 @@ def claim_findings(
         findings.append(_finding(rules, "ADDON_WITHOUT_PRIMARY"))
 
     ordered = list(dict.fromkeys(codes))  # first occurrences, in order
-    if not ct_mr_arthrogram:
-        for code in ordered:
-            entry = rules.arthrography_si.get(code)
-            if entry is not None:
-                findings.append(
-                    _finding(rules, "ARTHROGRAPHY_SI_WITH_77002", **_entry_fields(rules, entry))
+    for code in ordered:
+        entry = rules.arthrography_si.get(code)
+        if entry is not None:
+            # before a CT or MR arthrogram, 77002 is right and the conventional S&I code is wrong
+            findings.append(
+                _finding(
+                    rules,
+                    "ARTHROGRAPHY_SI_WITH_77002",
+                    ct_mr=ct_mr_arthrogram,
+                    **_entry_fields(rules, entry),
                 )
+            )
 
     for code in ordered:
         entry = rules.guidance_included.get(code)
