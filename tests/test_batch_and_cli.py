@@ -240,10 +240,13 @@ def test_cli_codes_option_applies_to_plain_notes(tmp_path, capsys):
     assert main([*args, str(FIXTURES / "notes" / "fx001.txt"), str(plain)]) == 0
     mr_arthrogram, hip = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert mr_arthrogram["billed_codes"] == ["73040", "77002"]
-    assert (
-        mr_arthrogram["claim_findings"] == []
-    )  # the injection before an MR arthrogram keeps 77002
-    assert [f["code"] for f in hip["claim_findings"]] == ["ARTHROGRAPHY_SI_WITH_77002"]
+    # the injection before an MR arthrogram keeps 77002: the conventional S&I code is the wrong one
+    (before_mr,) = mr_arthrogram["claim_findings"]
+    assert before_mr["code"] == "ARTHROGRAPHY_SI_WITH_77002"
+    assert "73040 itself is the wrong code" in before_mr["message"]
+    (plain_si,) = hip["claim_findings"]
+    assert plain_si["code"] == "ARTHROGRAPHY_SI_WITH_77002"
+    assert "wrong code" not in plain_si["message"]
 
 
 def test_cli_bad_codes_option_is_a_usage_error(capsys):
