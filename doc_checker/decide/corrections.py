@@ -136,11 +136,14 @@ def _not_performed(
         return
     every_mention = [m for m in mentions if m.label == "PROCEDURE"]
     procedures = [m for m in every_mention if m.reason is None]
+    by_sent: Dict[int, List[Mention]] = {}
+    for m in every_mention:
+        by_sent.setdefault(m.sent, []).append(m)
     actions: Set[Optional[str]] = set()
     every = elsewhere  # a guidance-only report: the procedure is another clinician's
     for stop in stops:
         # the procedure words of its sentence, negated ones too ('the injection was not performed')
-        named = [p for p in every_mention if p.sent == stop.sent]
+        named = by_sent.get(stop.sent, [])
         if named:
             # the procedure the stop word is said of: the nearest before it ('the injection was
             # not performed given the purulent aspirate'), else the first after it

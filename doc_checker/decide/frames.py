@@ -15,6 +15,7 @@ No spaCy here: the input is the mentions the element step built.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -38,6 +39,7 @@ MODALITY_LABELS = {
     "US_GUIDANCE": "ultrasound",
     "MR_GUIDANCE": "mr",
 }
+MAX_FRAME_EVIDENCE = 20  # evidence passages listed per frame (a huge note lists its first 20)
 _WORDS = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -201,8 +203,28 @@ def build_frames(
         if s.label != GENERIC
         and not (s.label == AMBIGUOUS and _generic_kind(text[s.start : s.end], ruleset))
     ]
+    by_kind: Dict[Optional[str], Tuple[List[int], List[Mention]]] = {}
+
+    def referent(kind: Optional[str], at: int) -> Optional[Mention]:
+        """The named site a generic word of ``kind`` stands for: the last one before it, else
+        the first after it (one bisection: a huge note has thousands of generic words)."""
+        found = by_kind.get(kind)
+        if found is None:
+            cands = [
+                c
+                for c in named
+                if kind is None or kind == "lesion" or site_of(c)[1] in (kind, None)
+            ]
+            found = by_kind[kind] = ([c.start for c in cands], cands)
+        starts, cands = found
+        if not cands:
+            return None
+        i = bisect.bisect_left(starts, at)
+        return cands[i - 1] if i else cands[0]
+
     frames: List[Frame] = []
     by_key: Dict[Tuple[str, Optional[str]], Frame] = {}
+    evidence_starts: Dict[int, Set[int]] = {}  # id(frame) -> starts of its evidence passages
     decided: List[Mention] = []
     for s in in_position:
         words = text[s.start : s.end]
@@ -210,12 +232,7 @@ def build_frames(
         # a generic word ('the joint'), or an ambiguous one that is also generic ('this level')
         if s.label == GENERIC or (s.label == AMBIGUOUS and kind is not None):
             # the nearest named site before it (the title, the 'Procedure:' line) of that kind
-            ref = None
-            for cand in named:
-                if cand.start >= s.start and ref is not None:
-                    break
-                if kind is None or site_of(cand)[1] in (kind, None) or kind == "lesion":
-                    ref = cand
+            ref = referent(kind, s.start)
             if ref is not None and ref is not s:
                 normalized, k, region, why = site_of(ref)
                 why = f"'{words}' refers to '{text[ref.start : ref.end]}': {why}"
@@ -265,17 +282,22 @@ def build_frames(
         if frame.needle is None and needle is not None:
             frame.needle = span_evidence(needle)
         anchor = needle or proc
-        if anchor is not None:
+        listed = evidence_starts.setdefault(id(frame), set())
+        if anchor is not None and len(listed) < MAX_FRAME_EVIDENCE:
             ev = sentence_evidence(anchor)
-            if all(e.start != ev.start for e in frame.evidence):
+            if ev.start not in listed:
+                listed.add(ev.start)
                 frame.evidence.append(ev)
         decided.append(site_mention)
     # a frame whose sentences name no action takes the nearest procedure the note performed
     performed = [m for m in mentions if m.label == "PROCEDURE" and m.reason is None]
+    performed_starts = [m.start for m in performed]
     for frame in frames:
         if frame.action is None and performed:
             at = frame.site.mention.start
-            nearest = min(performed, key=lambda p: abs(p.start - at))
+            i = bisect.bisect_left(performed_starts, at)
+            near = [performed[j] for j in (i - 1, i) if 0 <= j < len(performed)]
+            nearest = min(near, key=lambda p: abs(p.start - at))
             frame.action = _action(text[nearest.start : nearest.end], ruleset)
     # guidance: the modality the note documents for the needle (one note, one encounter)
     modality, status = None, "missing"
