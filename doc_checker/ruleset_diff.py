@@ -20,9 +20,12 @@ FIXES, BREAKS, MIXED, NEUTRAL = "fixes", "breaks", "mixed", "neutral"
 
 
 def _review(result: CheckResult) -> Any:
-    """The result's review flag, when the result has one (not every version of the contract
-    does); None otherwise, so two results without it never differ on it."""
-    return getattr(result, "review", None)
+    """The result's review flag ('needed' or 'not needed'), when the result has one (not every
+    version of the contract does); None otherwise, so two results without it never differ."""
+    review = getattr(result, "review", None)
+    if review is None:
+        return None
+    return "needed" if review.needed else "not needed"
 
 
 @dataclass
