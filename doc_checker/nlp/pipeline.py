@@ -85,16 +85,17 @@ def build_nlp(
     reference the differential tests compare against)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
-    if engine == "medspacy":
-        return _build_stock(ruleset, max_length)
     nlp = spacy.blank("en")
     nlp.tokenizer = create_medspacy_tokenizer(nlp)
-    nlp.max_length = (
-        max_length  # no parser or NER here: long notes are safe (the checker's limit is io.text's)
-    )
+    # no parser or NER here: long notes are safe (the checker's limit is io.text's)
+    nlp.max_length = max_length
     joiner: SpellingJoiner = nlp.add_pipe("doc_checker_spelling")  # type: ignore[assignment]
-    joiner.set_spelling(nlp, ruleset.spelling)  # before any matcher sees a word
+    # before any matcher sees a word (stock matchers only get the joins: they do not respell)
+    joiner.set_spelling(nlp, ruleset.spelling)
     nlp.add_pipe("doc_checker_sentences")
+    if engine == "medspacy":
+        _add_stock_components(nlp, ruleset)
+        return nlp
     sections: Sections = nlp.add_pipe("doc_checker_sections")  # type: ignore[assignment]
     sections.set_header_position(
         header_start=ruleset.header_start.pattern if ruleset.header_start is not None else None,
@@ -113,24 +114,14 @@ def build_nlp(
     return nlp
 
 
-def _build_stock(ruleset: Ruleset, max_length: int) -> Language:
-    nlp = spacy.blank("en")
-    nlp.tokenizer = create_medspacy_tokenizer(nlp)
-    nlp.max_length = max_length
-    joiner: SpellingJoiner = nlp.add_pipe("doc_checker_spelling")  # type: ignore[assignment]
-    joiner.set_spelling(nlp, ruleset.spelling)  # joins only; stock matchers do not respell
-    nlp.add_pipe("doc_checker_sentences")
-    sections: StockSections = nlp.add_pipe(  # type: ignore[assignment]
-        "doc_checker_medspacy_sections", name="doc_checker_sections"
-    )
-    sections.configure(ruleset)
-    targets: StockTargets = nlp.add_pipe(  # type: ignore[assignment]
-        "doc_checker_medspacy_targets", name="doc_checker_targets"
-    )
-    targets.configure(ruleset)
-    nlp.add_pipe("doc_checker_abbreviations")
-    context: StockContext = nlp.add_pipe(  # type: ignore[assignment]
-        "doc_checker_medspacy_context", name="doc_checker_context"
-    )
-    context.configure(ruleset)
-    return nlp
+def _add_stock_components(nlp: Language, ruleset: Ruleset) -> None:
+    """Stock medspaCy's sections, targets and ConText under the checker's component names."""
+    for factory, name in (
+        ("doc_checker_medspacy_sections", "doc_checker_sections"),
+        ("doc_checker_medspacy_targets", "doc_checker_targets"),
+        ("doc_checker_abbreviations", "doc_checker_abbreviations"),
+        ("doc_checker_medspacy_context", "doc_checker_context"),
+    ):
+        component = nlp.add_pipe(factory, name=name)
+        if hasattr(component, "configure"):
+            component.configure(ruleset)
