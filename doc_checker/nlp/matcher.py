@@ -460,31 +460,22 @@ class FastMatcher:
         if self._regexes:
             text = note_text(doc)
             any_regex = self._any_regex
+            # where a rule can match (every rule is tried only there), or None: anywhere
+            starts_at: Optional[List[int]] = None
             # _after_scan is only built with _any_regex (regex_after followed by some rule)
             if self._after_scan is not None and any_regex is not None:
                 starts_at = [m.end() for m in self._after_scan.finditer(text)]
                 if any_regex.match(text):
                     starts_at.insert(0, 0)
-                found = [
-                    (key, m)
-                    for key, rx in self._regexes
-                    for p in starts_at
-                    for m in (rx.match(text, p),)
-                    if m is not None
-                ]
             elif self.regex_starts is not None:
                 starts_at = sorted({m.start() for m in self.regex_starts.finditer(text)})
                 if any_regex is not None:  # one quick test before trying each rule
                     starts_at = [p for p in starts_at if any_regex.match(text, p)]
-                found = [
-                    (key, m)
-                    for key, rx in self._regexes
-                    for p in starts_at
-                    for m in (rx.match(text, p),)
-                    if m is not None
-                ]
             elif self.regex_after is not None:  # but the rules' flags defeat the one-scan
                 starts_at = [0] + [m.end() for m in self.regex_after.finditer(text)]
+            if starts_at is None:
+                found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
+            else:
                 found = [
                     (key, m)
                     for key, rx in self._regexes
@@ -492,8 +483,6 @@ class FastMatcher:
                     for m in (rx.match(text, p),)
                     if m is not None
                 ]
-            else:
-                found = [(key, m) for key, rx in self._regexes for m in rx.finditer(text)]
             for key, m in found:
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if span is not None and len(span):
