@@ -17,7 +17,6 @@ from spacy.tokens import Doc
 
 from ..rules.spelling import Spelling
 
-
 _HYPHEN = get_string_id("-")
 
 
