@@ -211,7 +211,7 @@ class _Note:
         """A template field line with a short value ('Guidance: Fluoroscopy'), or a checkbox
         line: what a template fills by default, unlike a field that holds dictated prose."""
         line = self.layout.lines[line_index]
-        if not line.is_field_line:
+        if not line.is_filled_field:
             return False
         field_m = line.field
         value = self.text[line.start + field_m.end() : line.end] if field_m else ""
@@ -398,7 +398,8 @@ def _weak_evidence(
         reasons.append("respelled_key_term")
     guidance = results["fluoroscopic_guidance"]
     fluoro = [m for m in counted if m.label == "FLUORO"]
-    if guidance.present and fluoro and all(note.layout.lines[m.line].is_field_line for m in fluoro):
+    lines = note.layout.lines
+    if guidance.present and fluoro and all(lines[m.line].is_filled_field for m in fluoro):
         reasons.append("guidance_template_only")
     needle_sents = {m.sent for m in counted if m.label == "NEEDLE"}
     if guidance.present and any(

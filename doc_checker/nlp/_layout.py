@@ -43,6 +43,8 @@ BULLET_RE = re.compile(r"[ \t]*(?:[-*\u2022\u00b7\u25aa>]|\(?\d{1,2}[.)]|\(?[a-z
 _SENTENCE_END_CHARS = (".", "!", "?", ":", ";")
 # A line shorter than this that does not end a sentence is a heading or a field, not a wrap.
 WRAP_MIN_CHARS = 45
+# a word broken by a hyphen at the line end ('fluoro-'), as OCR and fax leave it
+_BROKEN_WORD = re.compile(r"[A-Za-z]-[ \t]*$").search
 FIELD_LINE_MAX_CHARS = 90
 
 
@@ -53,13 +55,16 @@ class Line:
     """One line of a note (without its newline); read-only by convention. A plain class with
     slots, not a dataclass: a note has dozens of lines and a frozen dataclass is slow to build."""
 
-    __slots__ = ("start", "end", "text", "_field")
+    __slots__ = ("start", "end", "text", "_field", "runs_on")
 
     def __init__(self, start: int, end: int, text: str) -> None:
         self.start = start  # char offset of the first character of the line
         self.end = end  # char offset of the line end (excluding the newline)
         self.text = text
         self._field: Any = _UNSET
+        # the sentence goes on in the next line: a word broken at the line end ('fluoro-'),
+        # or no sentence end here and the next line starts in lower case (a hard wrap)
+        self.runs_on = False
 
     def __repr__(self) -> str:
         return f"Line(start={self.start}, end={self.end})"
@@ -82,6 +87,13 @@ class Line:
         return self.field is not None and len(self.text.strip()) <= FIELD_LINE_MAX_CHARS
 
     @property
+    def is_filled_field(self) -> bool:
+        """A field line whose value ends on the line: what a template fills in ('Guidance:
+        Fluoroscopy'). Not the first line of dictated prose that a fax or OCR wrap cut short
+        ('Technique: Under fluoro-' / 'scopic guidance the needle ...')."""
+        return not self.runs_on and self.is_field_line
+
+    @property
     def ends_sentence(self) -> bool:
         r"""Sentence punctuation, then maybe closing quotes or brackets, then maybe spaces: what
         ``[.!?:;]["')\]]*[ \t]*$`` matches, tested from the end instead of searched for."""
@@ -99,6 +111,13 @@ class Layout:
             self.lines.append(Line(pos, pos + len(raw.rstrip("\r")), raw.rstrip("\r")))
             pos += len(raw) + 1
         self.line_starts = [ln.start for ln in self.lines]
+        lines = self.lines
+        for line, nxt in zip(lines, lines[1:], strict=False):
+            head = nxt.text.lstrip()[:1]
+            if head.islower() and not line.ends_sentence and line.text.strip():
+                line.runs_on = True
+            elif _BROKEN_WORD(line.text) and head.isalpha():
+                line.runs_on = True
 
     def line_index(self, char: int) -> int:
         return max(0, bisect.bisect_right(self.line_starts, char) - 1)

@@ -83,7 +83,7 @@ class SpellingJoiner:
         n = len(doc)
         candidates = [
             i
-            for i, pair in enumerate(zip(lowers, lowers[1:]))
+            for i, pair in enumerate(zip(lowers, lowers[1:], strict=False))
             if pair in pairs or (pair[1] == hyphen and pair[0] in head_ids)
         ]
         spans: List[Tuple[int, int]] = []

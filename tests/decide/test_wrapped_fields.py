@@ -1,0 +1,70 @@
+"""A 'Key: value' line is a template default only when its value ends on the line. Fax and OCR
+cut dictated prose after its heading ('Technique: Under fluoro-' / 'scopic guidance ...', or a
+hard wrap before a lower-case line): that line is prose, so fluoroscopy in it is not a template
+default and the note is not routed to review as 'guidance only in template fields'."""
+
+from __future__ import annotations
+
+import pytest
+
+from doc_checker import Checker
+from doc_checker.nlp._layout import Layout
+
+HYPHEN_BROKEN = (
+    "PROCEDURE: Prone, sterile prep. Under fluoro-\n"
+    "scopic guidance a 22 gauge needle was advanced into the right sacroiliac joint.\n"
+    "Omnipaque 240, 1 mL, outlined the joint. 40 mg triamcinolone injected.\n"
+    "INDICATION: right buttock pain, suspected SI joint dysfunction.\n"
+    "No ultrasound was used.\n"
+)
+
+HARD_WRAPPED = (
+    "Technique: Using intermittent fluoroscopy a 25 g needle was\n"
+    "advanced into the left first MTP joint. Isovue 200 (0.5 mL) confirmed\n"
+    "intra-articular flow and 10 mg Kenalog was injected.\n"
+    "Indication: left hallux rigidus with pain.\n"
+    "Imaging: prior ultrasound report reviewed.\n"
+)
+
+TEMPLATE_FIELDS = (
+    "Guidance: Fluoroscopy\n"
+    "Contrast: Omnipaque\n"
+    "Indication: right knee effusion.\n"
+    "The right knee was aspirated under ultrasound guidance with an 18 g needle; 30 mL\n"
+    "straw-coloured fluid removed.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def checker():
+    with Checker() as c:
+        yield c
+
+
+def test_lines_that_run_on_are_not_filled_fields():
+    lines = Layout(HYPHEN_BROKEN).lines
+    assert lines[0].is_field_line and lines[0].runs_on and not lines[0].is_filled_field
+    lines = Layout(HARD_WRAPPED).lines
+    assert lines[0].runs_on and not lines[0].is_filled_field
+    assert not lines[3].runs_on  # 'Indication: ... pain.' ends its sentence
+    lines = Layout(TEMPLATE_FIELDS).lines
+    assert lines[0].is_filled_field and lines[1].is_filled_field
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [(HYPHEN_BROKEN, "77003"), (HARD_WRAPPED, "77002")],
+    ids=["hyphen-broken", "hard-wrapped"],
+)
+def test_prose_cut_after_its_heading_still_guides(checker, text, code):
+    result = checker.check(text)
+    assert result.elements["fluoroscopic_guidance"].status == "present"
+    assert result.suggested_code == code
+    assert "guidance_template_only" not in result.review.reasons
+    assert "template_default" not in result.review.reasons
+
+
+def test_a_real_template_default_still_loses_to_dictated_prose(checker):
+    result = checker.check(TEMPLATE_FIELDS)
+    assert result.suggested_code == "76942"
+    assert "template_default" in result.review.reasons
