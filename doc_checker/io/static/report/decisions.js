@@ -22,6 +22,14 @@
     store = window.localStorage;
     store.setItem(KEY + '.probe', '1'); store.removeItem(KEY + '.probe');
   } catch (e) { store = null; }
+  if (!store && window.top !== window) {
+    // a frame with no storage (the service's sandboxed page, which cannot download either): the
+    // decisions could neither be kept nor exported, so none are offered
+    panel.hidden = true;
+    var link = document.querySelector('nav.toc a[href="#decisions"]');
+    if (link) { link.hidden = true; }
+    return;
+  }
   var state = {version: 1, notes: {}};
   if (store) {
     try {
