@@ -199,6 +199,12 @@ class Page:
             "Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "windowsVirtualKeyCode": code}
         )
 
+    def set_files(self, selector: str, paths) -> None:
+        """Choose files in an ``<input type="file">`` as the file dialog would (fires change)."""
+        root = self.call("DOM.getDocument")["root"]["nodeId"]
+        node = self.call("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        self.call("DOM.setFileInputFiles", {"nodeId": node, "files": [str(p) for p in paths]})
+
     def reload(self, ready: str = "true") -> None:
         """Reload the page (the browser's storage is kept) and wait until ``ready``."""
         self.eval("document.documentElement.setAttribute('data-reloading', '1')")

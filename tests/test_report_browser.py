@@ -436,3 +436,53 @@ def test_decisions_marked_kept_over_a_reload_exported_and_evaluated(
     assert set(dis["fx011"]) == {"note_id", "where", "verdict", "indication", "comment"}
     assert set(dis["fx029"]) == {"note_id", "where", "suggested_code"}
     assert ev["elements"]["indication"]["fn"] == 1 and ev["elements"]["indication"]["notes"] == 3
+
+
+def test_decisions_import_and_accessible_controls(browser, checker, tmp_path):
+    """An exported file read back into a fresh browser restores the coder's answers (unknown
+    notes and unreadable lines are counted, not applied); every control has a label and each
+    element's radio buttons a fieldset with a legend."""
+    from doc_checker.evaluation import make_decision
+
+    report = _decisions_report(checker, tmp_path, ("fx001", "fx011"))
+    fx011 = checker.check((FIXTURES / "fx011.txt").read_text(encoding="utf-8"), note_id="fx011")
+    decision = make_decision(
+        fx011, suggested_code="77012", comment="CT guided", decided_at="2026-12-01T18:00:00Z"
+    )
+    lines = [json.dumps(decision), json.dumps({**decision, "note_id": "elsewhere"}), "{not json"]
+    path = tmp_path / "decisions.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cdp = CDP(browser, tmp_path)
+    try:
+        page = Page(cdp, report.as_uri(), ready=READY)
+        page.set_files("#d-import", [path])
+        page.wait_for("document.getElementById('d-message').textContent !== ''", 10)
+        assert page.eval("document.getElementById('d-message').textContent") == (
+            "Imported 1 decision; 1 for notes not in this report; 1 unreadable line skipped."
+        )
+        a11 = _anchor(page, "fx011")
+        assert _bar(page, a11) == ["corrected", "verdict not supported; code 77012"]
+        page.click(f"{a11} .d-edit")
+        form = f"document.querySelector('{a11} .d-form')"
+        assert page.eval(f"{form}.querySelector('.d-code').value") == "77012"
+        assert page.eval(f"{form}.querySelector('.d-comment').value") == "CT guided"
+        assert page.eval(
+            f"Array.prototype.every.call({form}.querySelectorAll('input, select, textarea'),"
+            " function (e) { return e.closest('label') !== null && e.labels.length === 1; })"
+        )
+        legends = page.eval(
+            f"Array.prototype.map.call({form}.querySelectorAll('fieldset.d-el'),"
+            " function (f) { return f.querySelector('legend').textContent; })"
+        )
+        assert legends == [n.replace("_", " ").capitalize() for n in fx011.elements]
+        assert page.eval(f"{form}.getAttribute('aria-label')") == (
+            "Correct the checker on note fx011"
+        )
+        assert page.eval(
+            f"document.querySelector('{a11} .d-edit').getAttribute('aria-controls')"
+        ) == page.eval(f"{form}.id")
+        # the import is kept like any decision
+        page.reload(READY)
+        assert _bar(page, a11)[0] == "corrected"
+    finally:
+        cdp.close()
