@@ -186,6 +186,43 @@ class Page:
         self.eval(f"document.querySelector({json.dumps(selector)}).focus()")
         self.call("Input.insertText", {"text": text})
 
+    def press(self, key: str) -> None:
+        """One key pressed and released on the focused element, as a keyboard does ("Enter",
+        " ", "ArrowDown", "Tab")."""
+        codes = {"Enter": 13, " ": 32, "ArrowDown": 40, "ArrowUp": 38, "Tab": 9}
+        code = codes[key]
+        down = {"type": "keyDown", "key": key, "windowsVirtualKeyCode": code}
+        if key in ("Enter", " "):
+            down["text"] = "\r" if key == "Enter" else " "
+        self.call("Input.dispatchKeyEvent", down)
+        self.call(
+            "Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "windowsVirtualKeyCode": code}
+        )
+
+    def set_files(self, selector: str, paths) -> None:
+        """Choose files in an ``<input type="file">`` as the file dialog would (fires change)."""
+        root = self.call("DOM.getDocument")["root"]["nodeId"]
+        node = self.call("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        self.call("DOM.setFileInputFiles", {"nodeId": node, "files": [str(p) for p in paths]})
+
+    def reload(self, ready: str = "true") -> None:
+        """Reload the page (the browser's storage is kept) and wait until ``ready``."""
+        self.eval("document.documentElement.setAttribute('data-reloading', '1')")
+        self.call("Page.reload")
+        expression = (
+            "!document.documentElement.hasAttribute('data-reloading') && "
+            f"document.readyState === 'complete' && ({ready})"
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.eval(expression):
+                    return
+            except RuntimeError:  # the old document's context went away mid-evaluation
+                pass
+            time.sleep(0.1)
+        raise TimeoutError("timed out waiting for the reloaded page")
+
     def frame_context(self) -> int:
         """An isolated JS world in the report iframe (sandboxed: the page's script cannot reach
         it)."""

@@ -551,3 +551,68 @@ def test_each_note_shows_its_procedures_and_review_reasons(tmp_path):
     assert page.count('<table class="procedures">') == 2
     assert "sacroiliac joint" in page and "<td>spinal</td>" in page
     assert 'class="review">review: site_ambiguous' in page
+
+
+# Coders' decisions --------------------------------------------------------------------------
+def _report_id(html: str) -> str:
+    return re.search(r'<section id="decisions" data-report="([0-9a-f]{16})"', html).group(1)
+
+
+def test_decision_controls_are_in_the_page_once_whatever_the_number_of_notes(batch, checker):
+    """The bar and the form every note gets are <template>s cloned by the script: a large
+    report carries them once, and each note only the data the script reads."""
+    items, html = batch
+    one = render([items[0]])
+    for page_html in (one, html):
+        assert page_html.count('<template id="decision-form">') == 1
+        assert page_html.count('class="d-form"') == 1
+        assert page_html.count('class="decision"') == 1
+    assert "Your decisions" in html and 'id="d-export"' in html
+    # what the script reads of each note: id, ruleset, code; each element's status
+    fx011 = next(r for r, _ in items if r.note_id == "fx011")
+    section = re.search(r'<section class="note" [^>]*data-note-id="fx011"[^>]*>', html).group(0)
+    assert f'data-ruleset="{fx011.ruleset_version}"' in section
+    assert 'data-code="77002"' in section and 'data-verdict="incomplete"' in section
+    body = html.split(section, 1)[1].split("</section>", 1)[0]
+    for name, el in fx011.elements.items():
+        req = ' data-req="1"' if el.required else ""
+        assert f'<tr data-el="{name}" data-status="{el.status}"{req}>' in body, name
+    # a note id with markup is escaped in its attribute; the page counts the notes with an id
+    assert 'data-note-id="xss&lt;1&gt;"' in html
+    assert "0 of 4 notes decided" in html
+
+
+def test_the_form_offers_exactly_what_a_decisions_file_may_hold(batch):
+    from doc_checker.evaluation import decision_schema
+    from doc_checker.result import ELEMENTS
+
+    _, html = batch
+    form = html.split('<template id="decision-form">', 1)[1].split("</template>", 1)[0]
+    schema = decision_schema()["properties"]["expected"]["properties"]
+    assert re.findall(r'<fieldset class="d-el" data-el="([^"]+)">', form) == list(ELEMENTS)
+    assert list(ELEMENTS) == schema["elements"]["propertyNames"]["enum"]
+    verdicts = re.findall(r'<option value="([^"]*)">', form.split('class="d-code"')[0])
+    codes = re.findall(r'<option value="([^"]*)">', form.split('class="d-code"')[1])
+    assert verdicts == schema["verdict"]["enum"]
+    assert [c or None for c in codes] == schema["suggested_code"]["enum"]
+    assert " id=" not in form  # cloned once per note: an id would repeat
+
+
+def test_a_note_without_an_id_gets_no_decision(checker):
+    text = (FIXTURES / "fx001.txt").read_text(encoding="utf-8")
+    html = render([(checker.check(text), text), (checker.check(text, note_id="a"), text)])
+    assert html.count("data-note-id=") == 1 and "0 of 1 notes decided" in html
+
+
+def test_the_report_identity_follows_its_notes_and_results(batch, checker):
+    """Decisions are kept in the browser by the report's identity: the same results give the
+    same identity (a re-written report finds its decisions), other notes or another answer of
+    the checker another (reports do not share decisions)."""
+    items, html = batch
+    assert _report_id(render(items, title="another title")) == _report_id(html)
+    assert _report_id(render(items[1:])) != _report_id(html)
+    changed = [(r, t) for r, t in items]
+    first, text = changed[0]
+    other = CheckResult(**{**first.__dict__, "suggested_code": "77003", "verdict": "not_supported"})
+    changed[0] = (other, text)
+    assert _report_id(render(changed)) != _report_id(html)

@@ -19,6 +19,7 @@ copied to ``fh`` in worklist order. Note texts are never all held at once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 from collections import Counter
@@ -41,7 +42,7 @@ from typing import (
 import jinja2
 from markupsafe import Markup
 
-from ..result import VERDICTS, CheckResult, ErrorRecord, Outcome
+from ..result import CODES, ELEMENTS, VERDICTS, CheckResult, ErrorRecord, Outcome
 from ._templates import asset_text, csp_hash, environment
 
 __all__ = ["write_html", "script_csp_hash"]
@@ -78,6 +79,16 @@ _VERDICT_LABELS = {
     "not_supported": "Not supported",
     "error": "Error",
 }
+# The guidance codes as the decision form offers them ("" stands for no imaging guidance).
+_CODE_LABELS = {
+    "77002": "77002 fluoroscopy, needle placement (non-spinal)",
+    "77003": "77003 fluoroscopy, spinal",
+    "77001": "77001 fluoroscopy, venous access",
+    "77012": "77012 CT",
+    "76942": "76942 ultrasound",
+    "77021": "77021 MR",
+    "": "none (no imaging guidance)",
+}
 _VERDICT_RANK = {"not_supported": 0, "incomplete": 1, "supported": 2}
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 _NO_GROUP = "(none)"
@@ -85,7 +96,7 @@ _SPOOL_MAX = 8 * 1024 * 1024
 _STYLESHEET = "report/report.css"
 # The report's script: one module per feature in static/report/, each self-contained (they share
 # nothing but the page), inlined in this order as one <script> allowed by one hash.
-_SCRIPT_MODULES = ("worklist.js", "copy.js", "focus.js", "ready.js")
+_SCRIPT_MODULES = ("worklist.js", "copy.js", "focus.js", "decisions.js", "ready.js")
 
 
 def _css_ident(name: str) -> str:
@@ -211,6 +222,7 @@ class _NoteView(NamedTuple):
     anchor: str
     verdict: str
     note_id: str
+    decide: Optional[Tuple[str, str, str]]  # (note id, ruleset, code or ""): None, no id to export
     score: float
     suggested_code: str
     billed: Optional[str]
@@ -373,6 +385,9 @@ def _note_view(row: _Row, result: CheckResult, note: Optional[str], combos: set)
         anchor=row.anchor,
         verdict=result.verdict,
         note_id=result.note_id if result.note_id is not None else "(no id)",
+        decide=None
+        if not result.note_id
+        else (result.note_id, str(result.ruleset_version), result.suggested_code or ""),
         score=result.score,
         suggested_code=result.suggested_code or "none",
         billed=None if row.billed_codes is None else ", ".join(row.billed_codes) or "none",
@@ -672,6 +687,27 @@ def _stylesheet(palette: _Palette, combos: set) -> str:
     return "\n".join(rules)
 
 
+def _identity_line(result: CheckResult) -> bytes:
+    """What the report's identity hashes of one note: its id, ruleset and what the checker said
+    (the same results give the same identity, so a re-opened report finds its decisions)."""
+    statuses = ",".join(f"{n}={el.status}" for n, el in result.elements.items())
+    parts = (result.note_id or "", result.ruleset_version, result.verdict, result.suggested_code)
+    return ("\x1f".join(str(p or "") for p in parts) + "\x1f" + statuses + "\n").encode()
+
+
+def _decisions(report_id: str, rows: List[_Row], palette: _Palette) -> Dict[str, Any]:
+    """What the decision panel and the controls cloned into each note need
+    (``report/_decisions.html.j2``): only the elements, codes and verdicts a decisions file may
+    hold (``schema/decision.schema.json``)."""
+    return {
+        "report_id": report_id,
+        "n_notes": sum(1 for r in rows if r.note_id),
+        "elements": [e for e in palette.order if e in ELEMENTS],
+        "codes": [(c, _CODE_LABELS.get(c, c)) for c in (*CODES, "")],
+        "verdicts": VERDICTS,
+    }
+
+
 def _spooled_sections(
     spool: IO[bytes], chunks: List[Tuple[int, int]], ordered: List[_Row]
 ) -> Iterator[Markup]:
@@ -709,6 +745,7 @@ def write_html(
     rulesets: Dict[str, None] = {}
     profiles: Dict[str, None] = {}
     chunks: List[Tuple[int, int]] = []  # (offset, length) of each note's section in the spool
+    identity = hashlib.sha256()  # the report's identity: decisions are kept in the browser by it
 
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX, mode="w+b") as spool:
         for index, (outcome, note) in enumerate(items):
@@ -753,6 +790,7 @@ def write_html(
                 billed_codes=None if billed is None else [str(c) for c in billed],
             )
             rows.append(row)
+            identity.update(_identity_line(result))
             if note is None:
                 note = getattr(result, "text", None)
             data = str(note_section(_note_view(row, result, note, combos))).encode("utf-8")
@@ -785,5 +823,6 @@ def write_html(
             meta_keys=meta_keys,
             legend=palette.order,
             sections=_spooled_sections(spool, chunks, ordered),
+            decisions=_decisions(identity.hexdigest()[:16], rows, palette),
         )
         fh.writelines(page)
