@@ -96,6 +96,30 @@ DEVIATIONS: Tuple[Deviation, ...] = (
         ),
         test="tests/nlp/test_medspacy_engine.py::test_deviation_longest_first_pruning",
     ),
+    Deviation(
+        id="first-listed-wins",
+        component="targets",
+        what=(
+            "When rules of a layer match exactly the same tokens, the rule listed first in the "
+            "layer wins (its label and metadata are kept): anatomy.json's entries lead the site "
+            "layer, then targets/sites.json, then the abbreviation variants. Stock medspaCy "
+            "keeps whichever match its internal matchers return first: token patterns before "
+            "literals before regular expressions, and among token patterns spaCy's Matcher "
+            "order, which the rule file does not decide."
+        ),
+        reason=(
+            "A rule author can read and change an order they wrote; medspaCy's order is not "
+            "in the rule files. The site words 'transforaminal' and 'medial branch' are in both "
+            "anatomy.json (with what they name: 'transforaminal epidural space', kind 'space') "
+            "and in a broad targets/sites.json rule (a category only); stock medspaCy kept the "
+            "sites.json rule and lost the anatomy a procedure frame names. Removing such "
+            "duplicates from the rule files would not settle the next pair of rules that match "
+            "the same words (sites.json's broad rules are the fallback for site words "
+            "anatomy.json does not name), so the order is the rule; spaCy's filter_spans also "
+            "keeps the first of equal spans."
+        ),
+        test="tests/nlp/test_medspacy_engine.py::test_deviation_first_listed_wins",
+    ),
 )
 
 
@@ -171,11 +195,36 @@ def _pseudo_silences_inside(ctx: Any) -> ContextManager:
     return mock.patch.object(ctx, "_ConText__matcher", _PseudoFilter(inner, ctx.nlp.vocab))
 
 
+def _first_listed_wins(ctx: Any) -> ContextManager:
+    """Stock matches handed to the pruning in rule order for equal spans (medspaCy's pruning,
+    stock or patched, keeps the first of equal spans); the pruning is looked up at call time,
+    so this composes with ``longest-first-pruning`` in either order."""
+    import medspacy.common.medspacy_matcher as medspacy_matcher
+
+    stock_call = medspacy_matcher.MedspacyMatcher.__call__
+
+    def call(self: Any, doc: Any) -> Any:
+        if not self._prune:
+            return stock_call(self, doc)
+        self._prune = False
+        try:
+            matches = stock_call(self, doc)
+        finally:
+            self._prune = True
+        order = {rule_id: i for i, rule_id in enumerate(self.rule_map)}
+        strings = doc.vocab.strings
+        matches = sorted(matches, key=lambda m: (m[1], m[2], order[strings[m[0]]]))
+        return medspacy_matcher.prune_overlapping_matches(matches)
+
+    return mock.patch.object(medspacy_matcher.MedspacyMatcher, "__call__", call)
+
+
 PATCHES: Dict[str, Callable[[Any], ContextManager]] = {
     "symmetric-overlap": _symmetric_overlap,
     "pseudo-silences-inside": _pseudo_silences_inside,
     "before-by-start": _before_by_start,
     "longest-first-pruning": _longest_first,
+    "first-listed-wins": _first_listed_wins,
 }
 
 
