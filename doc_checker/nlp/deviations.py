@@ -13,7 +13,18 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Dict, Iterable, Iterator, Tuple
+from typing import (
+    Any,
+    Callable,
+    ContextManager,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Sequence,
+    Tuple,
+)
 from unittest import mock
 
 
@@ -236,3 +247,39 @@ def applied(ctx: Any, ids: Iterable[str]) -> Iterator[None]:
         for deviation_id in ids:
             stack.enter_context(PATCHES[deviation_id](ctx))
         yield
+
+
+# Which deviations decide a difference (tests/nlp/test_medspacy_engine.py and
+# scripts/medspacy_agreement.py): results(deviation ids, note ids) -> {note id: result}, any
+# comparable form of a note's result through stock medspaCy with those deviations applied.
+Results = Callable[[Sequence[str], Sequence[str]], Mapping[str, Any]]
+
+
+def deciding(
+    results: Results, ours: Mapping[str, Any], ids: Sequence[str]
+) -> Dict[str, Tuple[str, ...]]:
+    """Each note whose result through stock medspaCy differs from ``ours`` -> the deviations that
+    decide it: those that, left out while all the others of ``ids`` are applied, bring the
+    difference back. An empty tuple is a difference no listed deviation explains."""
+    stock = results([], list(ours))
+    differing = [nid for nid in ours if stock[nid] != ours[nid]]
+    needs: Dict[str, List[str]] = {nid: [] for nid in differing}
+    for left_out in ids:
+        theirs = results([d for d in ids if d != left_out], differing)
+        for nid in differing:
+            if theirs[nid] != ours[nid]:
+                needs[nid].append(left_out)
+    return {nid: tuple(found) for nid, found in needs.items()}
+
+
+def unexplained(
+    results: Results, ours: Mapping[str, Any], needs: Mapping[str, Tuple[str, ...]]
+) -> List[str]:
+    """The notes of ``needs`` that exactly their deciding deviations, and no other, do not make
+    identical to ``ours`` (none decides them, or they need more than the ones found)."""
+    left: List[str] = [nid for nid, found in needs.items() if not found]
+    for found in sorted({f for f in needs.values() if f}):
+        notes = [nid for nid, f in needs.items() if f == found]
+        theirs = results(list(found), notes)
+        left += [nid for nid in notes if theirs[nid] != ours[nid]]
+    return sorted(left)

@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 from doc_checker import Checker
 from doc_checker.cli import main
 from doc_checker.nlp._spangroups import group_bounds
-from doc_checker.nlp.deviations import DEVIATIONS, applied
+from doc_checker.nlp.deviations import DEVIATIONS, applied, deciding, unexplained
 from doc_checker.nlp.reference import StockTargets, project_targets
 from doc_checker.nlp.targets import ANATOMY_KEY, TARGET_GROUP
 from doc_checker.rules import TargetRule
@@ -85,47 +85,36 @@ def test_identical_results_with_the_listed_deviations(medspacy_checker, ours):
 
 
 @pytest.fixture(scope="module")
-def stock_differing(medspacy_checker, ours):
-    """The fixture notes whose result differs through stock medspaCy (no deviation applied)."""
-    notes = fixture_notes()
-    theirs = _results(medspacy_checker, notes)
-    mine = {nid: result for (nid, _), result in zip(notes, ours, strict=True)}
-    return mine, [
-        note for note, result in zip(notes, theirs, strict=True) if result != mine[note[0]]
-    ]
-
-
-def test_stock_results_differ_on_few_notes(stock_differing):
-    _, differing = stock_differing
-    assert 0 < len(differing) <= MAX_NOTES_DIFFERING
-
-
-def test_every_stock_difference_is_a_listed_deviation(medspacy_checker, stock_differing):
-    """For each note that differs through stock medspaCy, the deviations that decide it: those
-    it needs (with all the others applied, leaving it out brings the difference back). Every
-    differing note needs at least one, and applying exactly the ones it needs, and no other,
-    makes its result identical: no difference is unexplained."""
-    ours, differing = stock_differing
+def decided(medspacy_checker, ours):
+    """The fixture notes whose result differs through stock medspaCy -> the listed deviations
+    that decide each (``deviations.deciding``); and a ``results`` function for more runs."""
+    notes = dict(fixture_notes())
+    mine = dict(zip(notes, ours, strict=True))
     ctx = medspacy_checker.nlp.get_pipe("doc_checker_context").ctx
-    ids = [d.id for d in DEVIATIONS]
 
-    def agreeing(deviations, notes):
+    def results(deviations, note_ids):
         with applied(ctx, deviations):
-            theirs = _results(medspacy_checker, notes)
-        return {nid for (nid, _), r in zip(notes, theirs, strict=True) if r == ours[nid]}
+            found = _results(medspacy_checker, [(nid, notes[nid]) for nid in note_ids])
+        return dict(zip(note_ids, found, strict=True))
 
-    needs = {nid: [] for nid, _ in differing}
-    for left_out in ids:
-        for nid in set(needs) - agreeing([d for d in ids if d != left_out], differing):
-            needs[nid].append(left_out)
-    assert all(needs.values()), {nid: d for nid, d in needs.items() if not d}
-    for deviations in {tuple(d) for d in needs.values()}:
-        notes = [note for note in differing if tuple(needs[note[0]]) == deviations]
-        assert agreeing(list(deviations), notes) == {nid for nid, _ in notes}, deviations
-    # every targets deviation decides some fixture note (the ConText ones are each shown on the
-    # fixture and corpus ConText differential, test_differential_context.py)
-    decided = {d for found in needs.values() for d in found}
-    assert {d.id for d in DEVIATIONS if d.component == "targets"} <= decided
+    return deciding(results, mine, [d.id for d in DEVIATIONS]), results, mine
+
+
+def test_stock_results_differ_on_few_notes(decided):
+    needs, _, _ = decided
+    assert 0 < len(needs) <= MAX_NOTES_DIFFERING
+
+
+def test_every_stock_difference_is_a_listed_deviation(decided):
+    """For each note that differs through stock medspaCy, the deviations that decide it (with
+    all the others applied, leaving it out brings the difference back): every differing note
+    has some, and applying exactly those, and no other, makes its result identical."""
+    needs, results, ours = decided
+    assert unexplained(results, ours, needs) == []
+    # every targets deviation decides some fixture note (each ConText one shows on the fixture
+    # and corpus ConText differential, test_differential_context.py)
+    found = {d for deviations in needs.values() for d in deviations}
+    assert {d.id for d in DEVIATIONS if d.component == "targets"} <= found
 
 
 def test_unknown_engine_is_refused():
