@@ -8,7 +8,9 @@ On the fixture notes and the development corpus (``../shared/corpus/*.jsonl``, w
 - the reference engine (``Checker(engine="medspacy")``, rules without ``spelling.json``): notes
   whose whole result differs, with no deviation and with all listed deviations applied; for each
   that differs without, the deviations that decide it (``deviations.deciding``), and any that no
-  listed deviation explains; and the seconds each engine takes (one run, after a warm-up).
+  listed deviation explains; and the seconds each engine takes (one run, after a warm-up); then
+  with the shipped rules, ``spelling.json`` included: the notes that differ because stock
+  TargetMatchers do not respell a misspelt word.
 
 The differential tests (``tests/nlp/``) assert the same; this prints the counts. No note text is
 printed, only note ids.
@@ -145,6 +147,30 @@ def engine(notes_by_source: Dict[str, Notes]) -> None:
             print(f"  seconds: checker {ours_s:.1f}, reference engine {theirs_s:.1f}")
 
 
+def with_spelling(notes_by_source: Dict[str, Notes]) -> None:
+    """The shipped rules, spelling.json included: stock TargetMatchers do not respell, so notes
+    with a misspelt key word differ (the listed deviations applied)."""
+    from doc_checker import Checker
+    from doc_checker.nlp.deviations import DEVIATIONS, applied
+
+    with Checker() as checker, Checker(engine="medspacy") as reference:
+        ctx = reference.nlp.get_pipe("doc_checker_context").ctx
+        for name, notes in notes_by_source.items():
+            ours = [r.to_dict() for r in checker.check_many(notes)]
+            with applied(ctx, [d.id for d in DEVIATIONS]):
+                theirs = [r.to_dict() for r in reference.check_many(notes)]
+            pairs = list(zip(ours, theirs, strict=True))
+            differ = sum(a != b for a, b in pairs)
+            decision = sum(
+                (a["verdict"], a["suggested_code"]) != (b["verdict"], b["suggested_code"])
+                for a, b in pairs
+            )
+            print(
+                f"{name}: with spelling.json (all deviations applied): {differ} of {len(pairs)} "
+                f"notes differ, {decision} in verdict or code"
+            )
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="sections,context,engine", help="comma-separated parts")
@@ -155,6 +181,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sections_and_context(notes_by_source)
     if "engine" in parts:
         engine(notes_by_source)
+        with_spelling(notes_by_source)
     return 0
 
 
