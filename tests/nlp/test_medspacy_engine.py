@@ -182,8 +182,10 @@ def test_deviation_first_listed_wins():
     )
     assert reversed_order == [(3, 5, "SITE_GENERIC")] and doc.user_data[ANATOMY_KEY] == {}
 
+    for order in ([literal, pattern], [pattern, literal]):
+        stock = StockTargets(nlp, "t", ruleset=ruleset(order))
+        assert _site_matches(stock, words, nlp)[0] == [(3, 5, "SITE_GENERIC")]
     stock = StockTargets(nlp, "t", ruleset=ruleset([literal, pattern]))
-    assert _site_matches(stock, words, nlp)[0] == [(3, 5, "SITE_GENERIC")]
     with applied(None, ["first-listed-wins"]):
         theirs, doc = _site_matches(stock, words, nlp)
     assert theirs == ours and doc.user_data[ANATOMY_KEY] == {(3, 5): 7}
@@ -196,7 +198,7 @@ def test_anatomy_entries_lead_the_site_layer():
 
     ruleset = load_ruleset()
     site = ruleset.target_layers["site"]
-    from_anatomy = [bool((r.metadata or {}).get("anatomy_id") is not None) for r in site]
+    from_anatomy = [(r.metadata or {}).get("anatomy_id") is not None for r in site]
     assert from_anatomy[0] and from_anatomy == sorted(from_anatomy, reverse=True)
     nlp = spacy.blank("en")
     words = "Right L5 transforaminal epidural steroid injection".split()
