@@ -13,7 +13,18 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Dict, Iterable, Iterator, Tuple
+from typing import (
+    Any,
+    Callable,
+    ContextManager,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Sequence,
+    Tuple,
+)
 from unittest import mock
 
 
@@ -96,6 +107,30 @@ DEVIATIONS: Tuple[Deviation, ...] = (
         ),
         test="tests/nlp/test_medspacy_engine.py::test_deviation_longest_first_pruning",
     ),
+    Deviation(
+        id="first-listed-wins",
+        component="targets",
+        what=(
+            "When rules of a layer match exactly the same tokens, the rule listed first in the "
+            "layer wins (its label and metadata are kept): anatomy.json's entries lead the site "
+            "layer, then targets/sites.json, then the abbreviation variants. Stock medspaCy "
+            "keeps whichever match its internal matchers return first: token patterns before "
+            "literals before regular expressions, and among token patterns spaCy's Matcher "
+            "order, which the rule file does not decide."
+        ),
+        reason=(
+            "A rule author can read and change an order they wrote; medspaCy's order is not "
+            "in the rule files. The site words 'transforaminal' and 'medial branch' are in both "
+            "anatomy.json (with what they name: 'transforaminal epidural space', kind 'space') "
+            "and in a broad targets/sites.json rule (a category only); stock medspaCy kept the "
+            "sites.json rule and lost the anatomy a procedure frame names. Removing such "
+            "duplicates from the rule files would not settle the next pair of rules that match "
+            "the same words (sites.json's broad rules are the fallback for site words "
+            "anatomy.json does not name), so the order is the rule; spaCy's filter_spans also "
+            "keeps the first of equal spans."
+        ),
+        test="tests/nlp/test_medspacy_engine.py::test_deviation_first_listed_wins",
+    ),
 )
 
 
@@ -171,11 +206,36 @@ def _pseudo_silences_inside(ctx: Any) -> ContextManager:
     return mock.patch.object(ctx, "_ConText__matcher", _PseudoFilter(inner, ctx.nlp.vocab))
 
 
+def _first_listed_wins(ctx: Any) -> ContextManager:
+    """Stock matches handed to the pruning in rule order for equal spans (medspaCy's pruning,
+    stock or patched, keeps the first of equal spans); the pruning is looked up at call time,
+    so this composes with ``longest-first-pruning`` in either order."""
+    import medspacy.common.medspacy_matcher as medspacy_matcher
+
+    stock_call = medspacy_matcher.MedspacyMatcher.__call__
+
+    def call(self: Any, doc: Any) -> Any:
+        if not self._prune:
+            return stock_call(self, doc)
+        self._prune = False
+        try:
+            matches = stock_call(self, doc)
+        finally:
+            self._prune = True
+        order = {rule_id: i for i, rule_id in enumerate(self.rule_map)}
+        strings = doc.vocab.strings
+        matches = sorted(matches, key=lambda m: (m[1], m[2], order[strings[m[0]]]))
+        return medspacy_matcher.prune_overlapping_matches(matches)
+
+    return mock.patch.object(medspacy_matcher.MedspacyMatcher, "__call__", call)
+
+
 PATCHES: Dict[str, Callable[[Any], ContextManager]] = {
     "symmetric-overlap": _symmetric_overlap,
     "pseudo-silences-inside": _pseudo_silences_inside,
     "before-by-start": _before_by_start,
     "longest-first-pruning": _longest_first,
+    "first-listed-wins": _first_listed_wins,
 }
 
 
@@ -187,3 +247,39 @@ def applied(ctx: Any, ids: Iterable[str]) -> Iterator[None]:
         for deviation_id in ids:
             stack.enter_context(PATCHES[deviation_id](ctx))
         yield
+
+
+# Which deviations decide a difference (tests/nlp/test_medspacy_engine.py and
+# scripts/medspacy_agreement.py): results(deviation ids, note ids) -> {note id: result}, any
+# comparable form of a note's result through stock medspaCy with those deviations applied.
+Results = Callable[[Sequence[str], Sequence[str]], Mapping[str, Any]]
+
+
+def deciding(
+    results: Results, ours: Mapping[str, Any], ids: Sequence[str]
+) -> Dict[str, Tuple[str, ...]]:
+    """Each note whose result through stock medspaCy differs from ``ours`` -> the deviations that
+    decide it: those that, left out while all the others of ``ids`` are applied, bring the
+    difference back. An empty tuple is a difference no listed deviation explains."""
+    stock = results([], list(ours))
+    differing = [nid for nid in ours if stock[nid] != ours[nid]]
+    needs: Dict[str, List[str]] = {nid: [] for nid in differing}
+    for left_out in ids:
+        theirs = results([d for d in ids if d != left_out], differing)
+        for nid in differing:
+            if theirs[nid] != ours[nid]:
+                needs[nid].append(left_out)
+    return {nid: tuple(found) for nid, found in needs.items()}
+
+
+def unexplained(
+    results: Results, ours: Mapping[str, Any], needs: Mapping[str, Tuple[str, ...]]
+) -> List[str]:
+    """The notes of ``needs`` that exactly their deciding deviations, and no other, do not make
+    identical to ``ours`` (none decides them, or they need more than the ones found)."""
+    left: List[str] = [nid for nid, found in needs.items() if not found]
+    for found in sorted({f for f in needs.values() if f}):
+        notes = [nid for nid, f in needs.items() if f == found]
+        theirs = results(list(found), notes)
+        left += [nid for nid in notes if theirs[nid] != ours[nid]]
+    return sorted(left)

@@ -3,6 +3,8 @@
 Each rule file in ``patterns/targets/`` is a layer (guidance, needle, site, procedure, ...).
 Overlapping matches are pruned longest-first *within* a layer only, so 'spinal needle' beats
 'spinal' among sites while 'hip joint' (site) and 'hip joint injection' (procedure) coexist.
+Of matches on exactly the same tokens, the rule added first to the layer wins, with its label and
+metadata (anatomy.json's entries lead the site layer; the listed deviation 'first-listed-wins').
 Matches go to span groups (plain data on the Doc): ``dc_targets`` for mentions ConText reads,
 ``dc_cues`` for helper words (confirmation cues) it must not modify (see :mod:`.spangroups`).
 """

@@ -27,7 +27,7 @@ from doc_checker.nlp.reference import (
 from doc_checker.nlp.targets import TARGET_GROUP
 
 CONTEXT_DEVIATIONS = [d.id for d in deviations_of("context")]
-# stock medspaCy alone, same rules and targets: measured 6,883 of 6,967 targets (98.8%) on the
+# stock medspaCy alone, same rules and targets: measured 7,130 of 7,218 targets (98.8%) on the
 # fixtures and corpus; every difference is one of the listed deviations
 STOCK_AGREEMENT_FLOOR = 0.98
 

@@ -27,6 +27,20 @@ def test_target_rules_load_in_medspacy(path: Path):
     assert rules and all(isinstance(r, TargetRule) for r in rules)
 
 
+def test_anatomy_rules_load_in_medspacy():
+    """anatomy.json's entries are TargetRules with metadata: its 'target_rules' through
+    ``from_json``, its 'false_friends' (a second list, which from_json does not read) through
+    ``from_dict``."""
+    import json
+
+    data = json.loads((PATTERNS / "anatomy.json").read_text(encoding="utf-8"))
+    rules = TargetRule.from_json(PATTERNS / "anatomy.json")
+    assert len(rules) == len(data["target_rules"]) > 100
+    assert all(r.metadata and r.metadata.get("region") for r in rules)
+    friends = [TargetRule.from_dict(r) for r in data["false_friends"]]
+    assert friends and all(r.metadata and r.metadata.get("region") for r in friends)
+
+
 def test_context_rules_load_in_medspacy():
     rules = ConTextRule.from_json(PATTERNS / "context.json")
     directions = {r.direction for r in rules}
