@@ -14,10 +14,17 @@ import pytest
 KINDS = Path(__file__).resolve().parents[1] / "data" / "kinds"
 
 # note id -> why the checker still gets it wrong (the mechanism that is missing)
-KNOWN_MISSES: Dict[str, str] = {
-    "ocr_breaks-02": "a page footer inside the needle sentence splits the needle from its target",
-    "other_purpose_or_aborted-07": "fluoroscopy for the catheter tip is read as guidance",
-    "other_purpose_or_aborted-08": "a planned-only fluoroscopic title, nothing done: 77002",
+KNOWN_MISSES: Dict[str, str] = {}
+# the kinds written blind to the rules (README there); the others were written with the fix
+BLIND_KINDS = {
+    "misspelling",
+    "ocr_breaks",
+    "other_purpose_or_aborted",
+    "spinal_false_friend",
+    "spinal_unusual",
+    "target_named_once",
+    "template_default_or_correction",
+    "two_targets",
 }
 
 
@@ -54,11 +61,14 @@ def test_verdict_and_code_of_each_failure_kind(checker, note):
 
 
 def test_every_kind_has_notes_and_most_pass():
-    """Eight kinds, eight notes each; the known misses are few and shrink."""
+    """The eight blind kinds have eight notes each, every later kind at least six; the known
+    misses are few and shrink."""
     counts: Dict[str, int] = {}
     for path in KINDS.glob("*.jsonl"):
         counts[path.stem] = sum(1 for line in path.read_text().splitlines() if line.strip())
-    assert len(counts) == 8 and all(n >= 8 for n in counts.values())
+    assert BLIND_KINDS <= set(counts)
+    assert all(counts[k] >= 8 for k in BLIND_KINDS)
+    assert all(n >= 6 for n in counts.values())
     misses: Dict[str, int] = {}
     for note_id in KNOWN_MISSES:
         kind = note_id.rsplit("-", 1)[0]
