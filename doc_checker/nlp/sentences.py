@@ -77,8 +77,9 @@ def _first_char(text: str) -> int:
 def _banner_breaks(layout: Layout, banner: "re.Pattern[str]") -> List[Tuple[int, int]]:
     """Char ranges (banner lines through the first char of the line after them) where a page
     banner sits inside a sentence: the line before does not end a sentence, and the line after
-    goes on with it (it starts in lower case, or the line before is a full-width wrapped line and
-    the one after is no field, heading or bullet)."""
+    goes on with it: it starts in lower case, or it is no field, heading or bullet and starts
+    with a number, or the line before stops mid-phrase ('into the') or is a full-width wrapped
+    line."""
     lines = layout.lines
     found: List[Tuple[int, int]] = []
     i, n = 0, len(lines)
@@ -97,7 +98,11 @@ def _banner_breaks(layout: Layout, banner: "re.Pattern[str]") -> List[Tuple[int,
             before, after = lines[p], lines[nxt]
             stripped = after.text.lstrip()
             runs_on = stripped[:1].islower() or (
-                len(before.text.strip()) >= WRAP_MIN_CHARS
+                (
+                    len(before.text.strip()) >= WRAP_MIN_CHARS
+                    or stripped[:1].isdigit()
+                    or bool(_DANGLING_END.search(before.text))
+                )
                 and not after.field
                 and not BULLET_RE.match(after.text)
             )

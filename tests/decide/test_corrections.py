@@ -121,7 +121,9 @@ def test_guidance_for_another_clinician_who_injects_here_is_a_primary_procedure(
 
 
 # 'X, not fluoroscopy': the negation lands on the word after 'not' -------------------------------
-NEEDLE = "A 22-gauge needle was advanced into the right knee joint and 40 mg triamcinolone injected."
+NEEDLE = (
+    "A 22-gauge needle was advanced into the right knee joint and 40 mg triamcinolone injected."
+)
 
 
 @pytest.mark.parametrize(

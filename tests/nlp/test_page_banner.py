@@ -5,6 +5,8 @@ Fax ...' / 'right knee joint'). The banner pattern is data (patterns/sections.js
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from doc_checker.errors import RulesError
@@ -46,7 +48,7 @@ def test_clinical_lines_are_no_banners(banner, line):
 
 def _sentences(text, banner):
     starts = sentence_starts(text, banner=banner)
-    return [text[a:b].strip() for a, b in zip(starts, starts[1:] + [len(text)])]
+    return [text[a:b].strip() for a, b in pairwise(starts + [len(text)])]
 
 
 @pytest.mark.parametrize("line", BANNERS)
@@ -104,3 +106,15 @@ def test_the_banner_pattern_is_saved_with_the_pipeline(banner, tmp_path):
 def test_a_bad_banner_pattern_fails_the_load(pattern, message):
     with pytest.raises(RulesError, match=message):
         validate("sections", {"section_rules": [], "page_banner": pattern}, "f.json")
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("A 22 g needle went into the", "R knee joint."),  # stops mid-phrase
+        ("The needle was advanced and", "2 mL Omnipaque outlined the joint."),  # a number
+    ],
+)
+def test_a_short_line_before_a_banner_runs_on_when_the_phrase_does(banner, before, after):
+    text = f"{before}\nPage 2 of 2\n{after}\n"
+    assert len(_sentences(text, banner)) == 1
