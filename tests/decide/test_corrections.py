@@ -219,3 +219,24 @@ def test_a_planned_fluoroscopic_title_with_nothing_done_supports_no_code(checker
     assert result.elements["fluoroscopic_guidance"].status != "present"
     assert (result.verdict, result.suggested_code) == ("not_supported", None)
     assert "procedure_not_performed" in result.review.reasons
+
+
+def test_contrast_that_confirmed_the_collection_before_a_drain_placement_counts(checker):
+    text = (
+        "Indication: abscess.\nUnder fluoroscopic guidance an 18-gauge needle was advanced into "
+        "the collection. Contrast injection confirmed position within the cavity prior to drain "
+        "placement. A 10 Fr drain was placed.\n"
+    )
+    result = checker.check(text)
+    assert result.elements["contrast_confirmation"].status == "present"
+
+
+def test_a_history_taken_from_a_clinic_note_defers_no_procedure(checker):
+    text = (
+        "Indication: knee pain, history per clinic note.\nMedication list per clinic note. Under "
+        "fluoroscopy a 22-gauge needle was advanced into the right knee joint; 2 mL contrast "
+        "confirmed position and 40 mg triamcinolone was injected.\n"
+    )
+    result = checker.check(text)
+    assert result.elements["primary_procedure"].status == "present"
+    assert result.verdict == "supported"
