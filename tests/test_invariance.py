@@ -13,12 +13,13 @@ from tests.invariance import REWRITES, format_changes, format_table, load_notes,
 
 GOAL = 0.99
 
-# measured on the judge branch (389c5ce), rounded down to the percent: raise as the checker improves
+# measured on the judge branches (389c5ce; page banners on judge-frames), rounded down to the
+# percent: raise as the checker improves
 FLOORS = {
     "all_caps": 1.00,
     "crlf": 1.00,
     "ocr_hyphen_break": 0.99,
-    "page_header_mid_sentence": 0.98,
+    "page_header_mid_sentence": 0.99,
     "misspellings": 1.00,
     "letterhead_spine": 1.00,
     "signature_spine": 1.00,

@@ -41,12 +41,15 @@ def suggest_code(analysis: NoteAnalysis, ruleset: Ruleset) -> Tuple[Optional[str
                 _finding(ruleset, "OTHER_MODALITY", [ev(m) for m in a[label]], code=code)
             )
             break
+    # a procedure stopped before any needle, nothing else done: the fluoroscopy suite or a
+    # fluoroscopic title shows what was planned, not guidance
+    nothing_done = "procedure_not_performed" in analysis.review and not any(
+        analysis.elements[name].present
+        for name in ("fluoroscopic_guidance", "needle_placement", "primary_procedure")
+    )
+    fluoro_used = [] if nothing_done else analysis.fluoro_used
     if code is None:
-        if (
-            guidance
-            or (analysis.fluoro_used and not a.get("US_GUIDANCE"))
-            or (analysis.fluoro_used and cvad)
-        ):
+        if guidance or (fluoro_used and not a.get("US_GUIDANCE")) or (fluoro_used and cvad):
             if cvad:
                 code = "77001"
                 findings.append(_finding(ruleset, "CENTRAL_VENOUS_ACCESS", [ev(m) for m in cvad]))

@@ -107,6 +107,7 @@ def find_corrections(
             out.reasons[id(m)] = "template_default"
         if "template_default" not in out.review:
             out.review.append("template_default")
+    _device_purpose(out, mentions, needle_sents)
     negated_later = [m for m in contrast if m.reason == "negated" and m.section == ADDENDUM]
     if negated_later:
         last = max(m.start for m in negated_later)
@@ -131,7 +132,11 @@ def _not_performed(
     aborted'). In a guidance-only report (the procedure documented in another clinician's
     note) no procedure is this note's."""
     stops = [m for m in mentions if m.label == "NOT_PERFORMED" and m.reason is None]
-    elsewhere = any(m.label == "PROCEDURE_ELSEWHERE" and m.reason is None for m in mentions)
+    # 'will be documented in the clinic note', 'subsequent management per the procedure note':
+    # a deferral said of the future still puts the procedure in another note
+    elsewhere = any(
+        m.label == "PROCEDURE_ELSEWHERE" and m.reason in (None, "hypothetical") for m in mentions
+    )
     if not stops and not elsewhere:
         return
     every_mention = [m for m in mentions if m.label == "PROCEDURE"]
@@ -157,14 +162,58 @@ def _not_performed(
         if every or action_of(p) in actions:
             out.reasons[id(p)] = "not_performed"
             hit = True
+    performed = any(
+        m.label in ("PROCEDURE", "CVAD", "NEEDLE") and m.reason is None and id(m) not in out.reasons
+        for m in mentions
+    )
+    if stops and not elsewhere and not performed:
+        # stopped before any needle and nothing else done ('Fluoroscopically guided hip injection
+        # - cancelled, patient declined'): a fluoroscopic title names the plan, and no
+        # fluoroscopy guided anything either
+        for m in mentions:
+            if m.label == "FLUORO" and m.reason is None:
+                out.reasons[id(m)] = "not_performed"
+        hit = True
     if hit:
         out.review.append("procedure_not_performed")
-        if (
-            every
-            and not elsewhere
-            and not any(m.label == "NEEDLE" and m.reason is None for m in mentions)
+
+
+def _device_purpose(out: Corrections, mentions: Sequence[Mention], needle_sents: Set[int]) -> None:
+    """Fluoroscopy or contrast the note says served a device (the catheter tip, the drain's
+    position, contrast through the drain: ConText's OTHER_PURPOSE) did not guide or confirm
+    the needle.
+
+    - Contrast so marked outside a needle sentence is not the needle's confirmation.
+    - Fluoroscopy so marked in a needle sentence is still the needle's guidance ('under
+      fluoroscopy the needle ... and the catheter tip checked'), unless another modality guided
+      that needle ('fluoroscopy only to check the catheter; the needle was placed under
+      ultrasound').
+    - When every needle sentence names another modality that guided it, the note's other
+      fluoroscopy mentions ('final fluoroscopic image saved', a 'fluoroscopic' title) show the
+      device check, not needle guidance.
+    """
+    other_guided = {
+        m.sent
+        for m in mentions
+        if m.label in OTHER_MODALITIES and m.reason is None and m.sent in needle_sents
+    }
+    for m in mentions:
+        if m.reason is not None or id(m) in out.reasons or "OTHER_PURPOSE" not in m.modifiers:
+            continue
+        if (m.label == "CONTRAST" and m.sent not in needle_sents) or (
+            m.label == "FLUORO" and m.sent in other_guided
         ):
-            # cancelled before any needle: no fluoroscopy guided anything either
-            for m in mentions:
-                if m.label == "FLUORO" and m.reason is None:
-                    out.reasons[id(m)] = "not_performed"
+            out.reasons[id(m)] = "other_purpose"
+    device_fluoro = any(
+        m.label == "FLUORO" and m.reason is None and "OTHER_PURPOSE" in m.modifiers
+        for m in mentions
+    )
+    if device_fluoro and needle_sents and needle_sents <= other_guided:
+        for m in mentions:
+            if (
+                m.label == "FLUORO"
+                and m.reason is None
+                and id(m) not in out.reasons
+                and m.sent not in needle_sents
+            ):
+                out.reasons[id(m)] = "other_purpose"

@@ -211,11 +211,7 @@ class _Note:
         """A template field line with a short value ('Guidance: Fluoroscopy'), or a checkbox
         line: what a template fills by default, unlike a field that holds dictated prose."""
         line = self.layout.lines[line_index]
-        if not line.is_filled_field:
-            return False
-        field_m = line.field
-        value = self.text[line.start + field_m.end() : line.end] if field_m else ""
-        return len(value.split()) <= TEMPLATE_VALUE_WORDS
+        return line.is_field_line and line.value_words <= TEMPLATE_VALUE_WORDS
 
     def field_neighbours(self, m: Mention) -> List[int]:
         """Template field lines next to a needle field ('Needle: 22 g' beside 'Site: left hip

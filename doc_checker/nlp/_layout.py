@@ -46,6 +46,8 @@ WRAP_MIN_CHARS = 45
 # a word broken by a hyphen at the line end ('fluoro-'), as OCR and fax leave it
 _BROKEN_WORD = re.compile(r"[A-Za-z]-[ \t]*$").search
 FIELD_LINE_MAX_CHARS = 90
+# a field value that runs on into the next line is still a template's pick up to this many words
+FILLED_VALUE_MAX_WORDS = 6
 
 
 _UNSET = object()
@@ -55,7 +57,7 @@ class Line:
     """One line of a note (without its newline); read-only by convention. A plain class with
     slots, not a dataclass: a note has dozens of lines and a frozen dataclass is slow to build."""
 
-    __slots__ = ("start", "end", "text", "_field", "runs_on")
+    __slots__ = ("start", "end", "text", "_field", "runs_on", "continued_words")
 
     def __init__(self, start: int, end: int, text: str) -> None:
         self.start = start  # char offset of the first character of the line
@@ -65,6 +67,7 @@ class Line:
         # the sentence goes on in the next line: a word broken at the line end ('fluoro-'),
         # or no sentence end here and the next line starts in lower case (a hard wrap)
         self.runs_on = False
+        self.continued_words = 0  # words of the next line, when this one runs on into it
 
     def __repr__(self) -> str:
         return f"Line(start={self.start}, end={self.end})"
@@ -87,11 +90,22 @@ class Line:
         return self.field is not None and len(self.text.strip()) <= FIELD_LINE_MAX_CHARS
 
     @property
+    def value_words(self) -> int:
+        """Words of the field's value, with the next line's when the value runs on into it
+        ('Guidance: Fluoro-' / 'scopy' is two words; a wrapped paragraph is many)."""
+        field = self.field
+        value = self.text[field.end() :] if field is not None else self.text
+        return len(value.split()) + self.continued_words
+
+    @property
     def is_filled_field(self) -> bool:
-        """A field line whose value ends on the line: what a template fills in ('Guidance:
-        Fluoroscopy'). Not the first line of dictated prose that a fax or OCR wrap cut short
-        ('Technique: Under fluoro-' / 'scopic guidance the needle ...')."""
-        return not self.runs_on and self.is_field_line
+        """A field line with a short value: what a template fills in ('Guidance: Fluoroscopy',
+        also when OCR broke it: 'Guidance: Fluoro-' / 'scopy'). Not the first line of dictated
+        prose that a fax or OCR wrap cut short ('Technique: Under fluoro-' / 'scopic guidance
+        the needle was advanced ...')."""
+        return self.is_field_line and (
+            not self.runs_on or self.value_words <= FILLED_VALUE_MAX_WORDS
+        )
 
     @property
     def ends_sentence(self) -> bool:
@@ -114,10 +128,11 @@ class Layout:
         lines = self.lines
         for line, nxt in zip(lines, lines[1:], strict=False):
             head = nxt.text.lstrip()[:1]
-            if head.islower() and not line.ends_sentence and line.text.strip():
+            if (head.islower() and not line.ends_sentence and line.text.strip()) or (
+                head.isalpha() and _BROKEN_WORD(line.text)
+            ):
                 line.runs_on = True
-            elif _BROKEN_WORD(line.text) and head.isalpha():
-                line.runs_on = True
+                line.continued_words = len(nxt.text.split())
 
     def line_index(self, char: int) -> int:
         return max(0, bisect.bisect_right(self.line_starts, char) - 1)

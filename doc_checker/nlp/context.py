@@ -71,10 +71,12 @@ class Modifier:
             self.rule.allowed != other.rule.allowed or self.rule.excluded != other.rule.excluded
         ):
             return
+        # a terminator that holds the trigger (', not fluoroscopy' around 'not') cuts the scope on
+        # its own side of the trigger only: what follows 'not' stays in its forward scope
         if self.rule.direction in ("FORWARD", "BIDIRECTIONAL") and other.start > self.start:
-            self.scope_end = min(self.scope_end, other.start)
+            self.scope_end = min(self.scope_end, max(other.start, self.end))
         if self.rule.direction in ("BACKWARD", "BIDIRECTIONAL") and other.start < self.start:
-            self.scope_start = max(self.scope_start, other.end)
+            self.scope_start = max(self.scope_start, min(other.end, self.start))
 
     def modifies(self, start: int, end: int, label: str) -> bool:
         if _overlaps(self.start, self.end, start, end):

@@ -92,7 +92,10 @@ def build_nlp(
     joiner: SpellingJoiner = nlp.add_pipe("doc_checker_spelling")  # type: ignore[assignment]
     # before any matcher sees a word (stock matchers only get the joins: they do not respell)
     joiner.set_spelling(nlp, ruleset.spelling)
-    nlp.add_pipe("doc_checker_sentences")
+    splitter: LineSentenceSplitter = nlp.add_pipe("doc_checker_sentences")  # type: ignore[assignment]
+    splitter.set_page_banner(
+        ruleset.page_banner.pattern if ruleset.page_banner is not None else None
+    )
     if engine == "medspacy":
         _add_stock_components(nlp, ruleset)
         return nlp

@@ -6,17 +6,27 @@ sentences. Boundaries are found with regular expressions over the text and the l
 then set on the few tokens that start a sentence.
 """
 
+import json
 import re
 from itertools import pairwise
-from typing import Iterable, List, Set
+from pathlib import Path
+from typing import Any, Iterable, List, Optional, Set, Tuple
 
 import numpy as np
 from spacy.attrs import IDX, SENT_START
 from spacy.tokens import Doc
 
-from ._layout import Layout, layout_of, note_text
+from ._layout import BULLET_RE, WRAP_MIN_CHARS, Layout, layout_of, note_text
 
 MAX_SENTENCE_TOKENS = 400
+# a line ending mid-phrase: a word hyphen-broken at the line end, a comma, an article,
+# preposition or conjunction
+_DANGLING_END = re.compile(
+    r"(?:[A-Za-z]-|,|\b(?:the|a|an|of|to|into|in|on|at|with|from|by|for|and|or|under|via))[ \t]*$",
+    re.IGNORECASE,
+)
+# a page banner is a short line: longer lines are never tested against the banner pattern
+BANNER_MAX_CHARS = 120
 
 # Sentence-final punctuation followed by whitespace and something that can start a sentence.
 _END_RE = re.compile(r"(?<=[.!?])[\"')\]]*[ \t]+(?=[A-Z0-9(\[\"'\u2022*-])")
@@ -26,8 +36,12 @@ _NO_BREAK_BEFORE = re.compile(
 )
 
 
-def sentence_starts(text: str, layout: "Layout | None" = None) -> List[int]:
-    """Char offsets where sentences start (sorted, first non-space char of each sentence)."""
+def sentence_starts(
+    text: str, layout: "Layout | None" = None, banner: "Optional[re.Pattern[str]]" = None
+) -> List[int]:
+    """Char offsets where sentences start (sorted, first non-space char of each sentence).
+    ``banner``: a page banner line ('Page 2 of 3  Fax ...', patterns/sections.json) that a page
+    break put inside a sentence is skipped: the sentence runs on past it."""
     layout = layout or Layout(text)
     starts: Set[int] = set()
     lines = layout.lines
@@ -36,14 +50,71 @@ def sentence_starts(text: str, layout: "Layout | None" = None) -> List[int]:
         if not stripped:
             continue
         first = line.start + (len(line.text) - len(stripped))
-        if i == 0 or not layout.continues(i - 1):
+        if i == 0 or not (layout.continues(i - 1) or _dangles(lines[i - 1].text, stripped)):
             starts.add(first)
     for m in _END_RE.finditer(text):
         before = text[max(0, m.start() - 8) : m.start()]
         if _NO_BREAK_BEFORE.search(before):
             continue
         starts.add(m.end())
+    if banner is not None:
+        for lo, hi in _banner_breaks(layout, banner):
+            starts = {s for s in starts if not lo <= s <= hi}
     return sorted(starts)
+
+
+def _dangles(before: str, after: str) -> bool:
+    """A short line that stops mid-phrase ('was advanced into the right subacromial-', 'a 25 g
+    needle into the') and a next line in lower case: one sentence broken by a page or an OCR
+    line, however short the first line is."""
+    return after[:1].islower() and bool(_DANGLING_END.search(before))
+
+
+def _first_char(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _banner_breaks(layout: Layout, banner: "re.Pattern[str]") -> List[Tuple[int, int]]:
+    """Char ranges (banner lines through the first char of the line after them) where a page
+    banner sits inside a sentence: the line before does not end a sentence, and the line after
+    goes on with it: it starts in lower case, or it is no field, heading or bullet and starts
+    with a number, or the line before stops mid-phrase ('into the') or is a full-width wrapped
+    line."""
+    lines = layout.lines
+    found: List[Tuple[int, int]] = []
+    i, n = 0, len(lines)
+    while i < n:
+        if not _is_banner(lines[i].text, banner):
+            i += 1
+            continue
+        j = i  # the run of banner (and blank) lines
+        while j + 1 < n and (lines[j + 1].is_blank or _is_banner(lines[j + 1].text, banner)):
+            j += 1
+        p = i - 1
+        while p >= 0 and lines[p].is_blank:
+            p -= 1
+        nxt = j + 1
+        if p >= 0 and nxt < n:
+            before, after = lines[p], lines[nxt]
+            stripped = after.text.lstrip()
+            runs_on = stripped[:1].islower() or (
+                (
+                    len(before.text.strip()) >= WRAP_MIN_CHARS
+                    or stripped[:1].isdigit()
+                    or bool(_DANGLING_END.search(before.text))
+                )
+                and not after.field
+                and not BULLET_RE.match(after.text)
+            )
+            if not before.ends_sentence and runs_on:
+                found.append((lines[i].start, after.start + _first_char(after.text)))
+        i = j + 1
+    return found
+
+
+def _is_banner(line: str, banner: "re.Pattern[str]") -> bool:
+    stripped = line.strip()
+    return bool(stripped) and len(stripped) <= BANNER_MAX_CHARS and bool(banner.fullmatch(stripped))
 
 
 class LineSentenceSplitter:
@@ -51,11 +122,29 @@ class LineSentenceSplitter:
 
     def __init__(self, name: str = "doc_checker_sentences") -> None:
         self.name = name
+        self.page_banner: "Optional[re.Pattern[str]]" = None
+
+    def set_page_banner(self, pattern: Optional[str]) -> None:
+        """The regex a whole page-banner line matches (patterns/sections.json 'page_banner')."""
+        self.page_banner = re.compile(pattern) if pattern is not None else None
+
+    def to_disk(self, path: Any, *, exclude: Tuple[str, ...] = ()) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        banner = self.page_banner.pattern if self.page_banner is not None else None
+        (Path(path) / "sentences.json").write_text(
+            json.dumps({"page_banner": banner}), encoding="utf-8"
+        )
+
+    def from_disk(self, path: Any, *, exclude: Tuple[str, ...] = ()) -> "LineSentenceSplitter":
+        settings = Path(path) / "sentences.json"
+        if settings.exists():
+            self.set_page_banner(json.loads(settings.read_text(encoding="utf-8"))["page_banner"])
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        starts = sentence_starts(note_text(doc), layout_of(doc))
+        starts = sentence_starts(note_text(doc), layout_of(doc), self.page_banner)
         self.set_starts(doc, starts)
         return doc
 

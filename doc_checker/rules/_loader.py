@@ -63,6 +63,8 @@ class Ruleset:
     frames: Optional["FramesConfig"] = None
     # robust key terms (misspellings, fuzzy matches, split words)
     spelling: Optional[Spelling] = None
+    # a page / fax banner line a page break left inside a sentence (the sentence runs on past it)
+    page_banner: Optional["re.Pattern[str]"] = None
 
 
 def _load(kind: str, path: Path) -> Dict[str, Any]:
@@ -154,7 +156,7 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
     elements = _load("elements", root / "elements.json")
     headers = {
         key: re.compile(sections[key]) if sections.get(key) is not None else None
-        for key in ("header_start", "header_after")
+        for key in ("header_start", "header_after", "page_banner")
     }
     target_layers = _load_targets(root)
     anatomy: List[AnatomyEntry] = []
@@ -183,4 +185,5 @@ def load_ruleset(directory: Optional["os.PathLike[str] | str"] = None) -> Rulese
         anatomy_by_name=by_name(anatomy),
         frames=_load_frames(root),
         spelling=_load_spelling(root),
+        page_banner=headers["page_banner"],
     )

@@ -208,9 +208,12 @@ def _check_rules(list_key: str) -> Callable[[Any, Source], None]:
 
 def _check_sections(data: Any, source: Source) -> None:
     _check_rules("section_rules")(data, source)
-    for key in ("header_start", "header_after"):
+    for key in ("header_start", "header_after", "page_banner"):
         if data.get(key) is not None:
             _regex(source, key, data[key])
+    banner = data.get("page_banner")
+    if banner is not None and re.fullmatch(banner, "") is not None:
+        raise RulesError(f"{source}: page_banner must not match an empty line")
     after = data.get("header_after")
     if after is not None and re.match(after, "") is not None:
         raise RulesError(
