@@ -120,6 +120,37 @@ def test_guidance_for_another_clinician_who_injects_here_is_a_primary_procedure(
     assert result.verdict == "supported"
 
 
+APPENDED_PROCEDURE = (
+    "\n--- Procedure note (Orthopaedics) ---\n"
+    "Arthrocentesis, left ankle. A 22-gauge needle was advanced into the left tibiotalar joint "
+    "under fluoroscopy; 1 mL Isovue outlined the joint and 6 mL of cloudy fluid was aspirated "
+    "and sent for culture.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        "See appended procedure note.",
+        "Refer to the attached orthopaedic procedure note.",
+        "Procedure documented in the accompanying note below.",
+        "Per the procedure note included below.",
+    ],
+)
+def test_a_pointer_to_the_procedure_note_in_this_document_defers_nothing(checker, pointer):
+    """'See appended / attached / below': the procedure note is part of this document, and
+    what it says was done is this document's primary procedure."""
+    text = (
+        "FLUOROSCOPY REPORT\nIndication: left ankle effusion, rule out septic arthritis.\n"
+        "Fluoroscopic guidance was provided for the orthopaedic team. " + pointer + "\n"
+    )
+    result = checker.check(text + APPENDED_PROCEDURE)
+    assert result.elements["primary_procedure"].status == "present"
+    assert (result.verdict, result.suggested_code) == ("supported", "77002")
+    deferred = checker.check(text.replace(pointer, "See separate procedure note."))
+    assert deferred.elements["primary_procedure"].status != "present"
+
+
 # 'X, not fluoroscopy': the negation lands on the word after 'not' -------------------------------
 NEEDLE = (
     "A 22-gauge needle was advanced into the right knee joint and 40 mg triamcinolone injected."

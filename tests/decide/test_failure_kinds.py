@@ -22,7 +22,6 @@ KNOWN_MISSES: Dict[str, str] = {
     "guidance_only_report-01": "a guidance-only report still counts a primary procedure",
     "guidance_only_report-02": "the radiologist's own injection sentence does not place the needle",
     "guidance_only_report-06": "fluoroscopy for an operative fixation is guidance",
-    "guidance_only_report-08": "the radiologist's own aspiration is read as deferred",
     "modality_correction-01": "an addendum fluoroscopy -> ultrasound keeps 77002",
     "modality_correction-07": "an addendum retracting contrast is not applied",
     "prepared_not_given-01": "contrast drawn up, 'not needed', still confirms the needle",
@@ -97,4 +96,4 @@ def test_every_kind_has_notes_and_most_pass():
     for note_id in KNOWN_MISSES:
         kind = note_id.rsplit("-", 1)[0]
         misses[kind] = misses.get(kind, 0) + 1
-    assert sum(misses.values()) <= 16 and all(n <= 4 for n in misses.values())
+    assert sum(misses.values()) <= 15 and all(n <= 4 for n in misses.values())
