@@ -41,9 +41,10 @@ def suggest_code(analysis: NoteAnalysis, ruleset: Ruleset) -> Tuple[Optional[str
                 _finding(ruleset, "OTHER_MODALITY", [ev(m) for m in a[label]], code=code)
             )
             break
-    # a procedure stopped before any needle, nothing else done: the fluoroscopy suite or a
-    # fluoroscopic title shows what was planned, not guidance
-    nothing_done = "procedure_not_performed" in analysis.review and not any(
+    # no needle and no needle procedure (a procedure stopped before any needle, a tube check, a
+    # contrast study through a drain, fluoroscopy in an operation): fluoroscopy guided nothing
+    # that 77002/77003 pays for; a fluoroscopic title shows what was planned, not guidance
+    nothing_done = not cvad and not any(
         analysis.elements[name].present
         for name in ("fluoroscopic_guidance", "needle_placement", "primary_procedure")
     )

@@ -188,10 +188,23 @@ def _device_purpose(out: Corrections, mentions: Sequence[Mention], needle_sents:
       fluoroscopy the needle ... and the catheter tip checked'), unless another modality guided
       that needle ('fluoroscopy only to check the catheter; the needle was placed under
       ultrasound').
+    - Fluoroscopy and contrast in a sentence describing a study through a device in place
+      (DEVICE_STUDY: a drain injection, a tube check, a sinogram) and no needle served it.
     - When every needle sentence names another modality that guided it, the note's other
       fluoroscopy mentions ('final fluoroscopic image saved', a 'fluoroscopic' title) show the
       device check, not needle guidance.
     """
+    # a contrast study through a device in place ('contrast injected through the existing
+    # tube under fluoroscopy', a sinogram): its sentence's fluoroscopy and contrast watched the
+    # device, unless the sentence also places a needle
+    study_sents = {
+        m.sent
+        for m in mentions
+        if m.label == "DEVICE_STUDY" and m.reason is None and m.sent not in needle_sents
+    }
+    for m in mentions:
+        if m.label in ("FLUORO", "CONTRAST") and m.reason is None and m.sent in study_sents:
+            out.reasons[id(m)] = "other_purpose"
     other_guided = {
         m.sent
         for m in mentions

@@ -1,0 +1,58 @@
+"""A contrast study or check through a device already in place (a drain injection, a sinogram, a
+tube check) places no needle: it is not a primary procedure, and fluoroscopy that watched it
+guided nothing 77002/77003 pays for (no code). A needle procedure in the same session still
+is one. Notes written for the test, in several voices."""
+
+from __future__ import annotations
+
+import pytest
+
+from doc_checker import Checker
+
+NO_NEEDLE = [
+    # IR report: drain injection
+    "PROCEDURE: Drain injection (abscessogram).\n"
+    "History: pelvic abscess, 12 Fr drain placed last week; output now minimal.\n"
+    "Under fluoroscopy 10 mL Isovue was hand-injected via the indwelling drain, showing a "
+    "collapsed cavity without fistula. Drain removed. Fluoro time 0.4 min.\n",
+    # nursing-style tube check
+    "Gastrostomy tube check. Reason: tube dislodged partly, confirm position prior to use. "
+    "25 mL Omnipaque instilled through the existing G-tube under fluoroscopy outlines gastric "
+    "folds; no leak. Impression: tube in good position.\n",
+    # terse resident note
+    "Nephrostogram, R. Indication: hematuria, ?tube position. Contrast injected down the "
+    "right nephrostomy under fluoro: pigtail in renal pelvis. No intervention.\n",
+    # academic cholangiogram through an existing drain
+    "EXAM: Cholangiogram through existing biliary drain\n"
+    "CLINICAL: obstructive jaundice, internal-external biliary drain in place.\n"
+    "FINDINGS: Contrast was injected through the existing biliary drain under fluoroscopic "
+    "observation. The drain is well positioned; contrast flows freely into the duodenum.\n",
+]
+
+WITH_NEEDLE = (
+    "PROCEDURE: Sinogram and aspiration of a new collection.\n"
+    "Indication: persistent fever, residual collection beside the drain on CT.\n"
+    "Contrast injected through the existing drain fills the old cavity only. Then under "
+    "fluoroscopic guidance a 20-gauge needle was advanced into the separate right thigh "
+    "collection; 1 mL contrast confirmed the needle tip within it and 8 mL of pus was "
+    "aspirated for culture. Fluoroscopy time 1.1 min. Images stored.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def checker():
+    with Checker() as c:
+        yield c
+
+
+@pytest.mark.parametrize("text", NO_NEEDLE, ids=["drain", "g-tube", "nephrostogram", "biliary"])
+def test_a_study_through_a_device_supports_no_guidance_code(checker, text):
+    result = checker.check(text)
+    assert result.elements["primary_procedure"].status != "present"
+    assert (result.verdict, result.suggested_code) == ("not_supported", None)
+
+
+def test_a_guided_needle_in_the_same_session_is_still_77002(checker):
+    result = checker.check(WITH_NEEDLE)
+    assert result.elements["primary_procedure"].status == "present"
+    assert (result.verdict, result.suggested_code) == ("supported", "77002")
