@@ -389,19 +389,22 @@ def _split(
 
 
 _NO_CUES: FrozenSet[str] = frozenset()
-_QUALIFIED_CUES = frozenset({"VOLUME_CUE", "PREPARED_CUE"})  # cues that confirm only with others
+# beside a PREPARED_CUE, these do not show the contrast went in (INJECT_CUE, or a cue of a rule
+# set that names it otherwise, does)
+_QUALIFIED_CUES = frozenset({"VOLUME_CUE", "PREPARED_CUE", "CONFIRM_CUE"})
 
 
 def _contrast_cue_reason(cues: AbstractSet[str]) -> Optional[str]:
     """Why a contrast mention with these cues in its sentence confirms nothing (None: it
-    confirms). An injection or confirmation word confirms; a volume alone does too ('2 mL
-    Omnipaque 300'), unless the sentence only makes the contrast ready or lists it ('drawn up',
-    'on the tray', 'Supplies: ... Omnipaque 300 10 mL vial'): prepared is not injected."""
-    if cues - _QUALIFIED_CUES:  # CONFIRM_CUE (or a cue of a rule set that names it otherwise)
+    confirms). Any cue confirms ('2 mL Omnipaque 300', 'contrast confirmed the position'),
+    unless the sentence only makes the contrast ready or lists it ('drawn up', 'on the tray',
+    'Supplies: ... Omnipaque 300 10 mL vial', 'contrast was available; aspiration confirmed
+    the position'): then only a word saying it went in ('injected', 'outlined') does."""
+    if not cues:
+        return "no_confirmation"
+    if "PREPARED_CUE" not in cues:
         return None
-    if "VOLUME_CUE" in cues:
-        return "prepared_only" if "PREPARED_CUE" in cues else None
-    return "prepared_only" if "PREPARED_CUE" in cues else "no_confirmation"
+    return None if cues - _QUALIFIED_CUES else "prepared_only"
 
 
 KEY_TERM_LABELS = frozenset({"FLUORO", "CONTRAST", "NEEDLE", "PROCEDURE"})
