@@ -54,11 +54,12 @@ def test_verdict_and_code_of_each_failure_kind(checker, note):
 
 
 def test_every_kind_has_notes_and_most_pass():
-    """Eight kinds, eight notes each; the known misses are few and shrink."""
+    """At least the twelve kinds of the README, eight notes or more each; the known misses are
+    few and shrink."""
     counts: Dict[str, int] = {}
     for path in KINDS.glob("*.jsonl"):
         counts[path.stem] = sum(1 for line in path.read_text().splitlines() if line.strip())
-    assert len(counts) == 8 and all(n >= 8 for n in counts.values())
+    assert len(counts) >= 12 and all(n >= 8 for n in counts.values())
     misses: Dict[str, int] = {}
     for note_id in KNOWN_MISSES:
         kind = note_id.rsplit("-", 1)[0]
