@@ -8,12 +8,16 @@ misspelt word, as the term (:class:`~doc_checker.nlp.matcher.PredicateTable`).
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, FrozenSet, List, Optional, Tuple
 
+from spacy.attrs import LOWER
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from ..rules.spelling import Spelling
+
+_HYPHEN = get_string_id("-")
 
 
 class SpellingJoiner:
@@ -24,6 +28,26 @@ class SpellingJoiner:
     def __init__(self, nlp: Language, name: str = "doc_checker_spelling") -> None:
         self.name = name
         self.spelling: Optional[Spelling] = None
+        self._prefilter: Optional[Tuple[Spelling, FrozenSet[Tuple[int, int]], FrozenSet[int]]] = (
+            None
+        )
+
+    def _hashes(self, spelling: Spelling) -> Tuple[FrozenSet[Tuple[int, int]], FrozenSet[int]]:
+        """The prefilter, as string hashes (the same in every vocabulary): each (first half,
+        second half) of a key term or variant split in two, and each first half. Only tokens
+        whose lower-case form starts such a pair, or a first half before a hyphen, are looked
+        at as Token objects; a note without one costs one array read."""
+        cached = self._prefilter
+        if cached is None or cached[0] is not spelling:
+            words = spelling.terms | frozenset(spelling.variants)
+            pairs = frozenset(
+                (get_string_id(w[:i]), get_string_id(w[i:]))
+                for w in words
+                for i in range(1, len(w))
+            )
+            cached = (spelling, pairs, frozenset(get_string_id(h) for h in spelling.heads))
+            self._prefilter = cached
+        return cached[1], cached[2]
 
     def set_spelling(self, nlp: Language, spelling: Optional[Spelling]) -> None:
         """Use ``spelling`` here and in the pipeline's matcher predicates."""
@@ -53,9 +77,20 @@ class SpellingJoiner:
         if spelling is None or len(doc) < 2:
             return doc
         heads = spelling.heads
+        pairs, head_ids = self._hashes(spelling)
+        lowers = doc.to_array(LOWER).tolist()
+        hyphen = _HYPHEN
+        n = len(doc)
+        candidates = [
+            i
+            for i, pair in enumerate(zip(lowers, lowers[1:]))
+            if pair in pairs or (pair[1] == hyphen and pair[0] in head_ids)
+        ]
         spans: List[Tuple[int, int]] = []
-        i, n = 0, len(doc)
-        while i < n - 1:
+        free = 0  # the first token not merged into a join already
+        for i in candidates:
+            if i < free:
+                continue
             tok = doc[i]
             low = tok.lower_
             if low in heads and tok.is_alpha:
@@ -66,8 +101,7 @@ class SpellingJoiner:
                         spelling.is_term(low) or spelling.is_term(nxt.lower_)
                     ):
                         spans.append((i, i + 2))
-                        i += 2
-                        continue
+                        free = i + 2
                 elif (
                     not tok.whitespace_
                     and nxt.text == "-"
@@ -80,9 +114,7 @@ class SpellingJoiner:
                         low + doc[i + 3].lower_
                     ):
                         spans.append((i, i + 4))
-                        i += 4
-                        continue
-            i += 1
+                        free = i + 4
         if spans:
             with doc.retokenize() as retokenizer:
                 for start, end in spans:
