@@ -27,12 +27,6 @@ KNOWN_MISSES: Dict[str, str] = {
     "guidance_only_report-06": "fluoroscopy time for an operative fixation is read as needle guidance",
     "modality_correction-01": "an addendum correcting fluoroscopy to ultrasound does not move the code",
     "modality_correction-07": "an addendum retracting the template contrast sentence is not applied",
-    "prepared_not_given-01": "contrast drawn up, 'not needed', still confirms the needle",
-    "prepared_not_given-04": "contrast drawn up, omitted at time-out, still confirms the needle",
-    "prepared_not_given-05": "a C-arm prepared as back-up and never used still guides the needle",
-    "prepared_not_given-06": "a contrast syringe 'on standby', injection deferred, still confirms",
-    "shorthand_dictation-01": "podiatry shorthand ('Omni', 'FT') misses contrast",
-    "shorthand_dictation-02": "a voice-recognition run-on ('floro', 'omni paque') misses guidance",
 }
 
 
@@ -80,4 +74,4 @@ def test_every_kind_has_notes_and_most_pass():
     for note_id in KNOWN_MISSES:
         kind = note_id.rsplit("-", 1)[0]
         misses[kind] = misses.get(kind, 0) + 1
-    assert sum(misses.values()) <= 18 and all(n <= 4 for n in misses.values())
+    assert sum(misses.values()) <= 12 and all(n <= 4 for n in misses.values())
