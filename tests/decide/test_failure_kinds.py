@@ -18,15 +18,29 @@ KNOWN_MISSES: Dict[str, str] = {
     "ocr_breaks-02": "a page footer inside the needle sentence splits the needle from its target",
     "other_purpose_or_aborted-07": "fluoroscopy for the catheter tip is read as guidance",
     "other_purpose_or_aborted-08": "a planned-only fluoroscopic title, nothing done: 77002",
-    "fluoro_other_purpose-03": "a contrast study through an existing drain is read as needle guidance",
-    "fluoro_other_purpose-04": "a tube check (fluoroscopy, contrast, no needle) is read as needle guidance",
-    "fluoro_other_purpose-07": "a prior guided needle in the history makes today's tube check 77002",
-    "fluoro_other_purpose-08": "yesterday's PICC tip check outranks today's guided bursa aspiration (77001)",
+    "fluoro_other_purpose-03": (
+        "a contrast study through an existing drain is read as needle guidance"
+    ),
+    "fluoro_other_purpose-04": (
+        "a tube check (fluoroscopy, contrast, no needle) is read as needle guidance"
+    ),
+    "fluoro_other_purpose-07": (
+        "a prior guided needle in the history makes today's tube check 77002"
+    ),
+    "fluoro_other_purpose-08": (
+        "yesterday's PICC tip check outranks today's guided bursa aspiration (77001)"
+    ),
     "guidance_only_report-01": "a guidance-only report still counts a primary procedure",
     "guidance_only_report-02": "the radiologist's own injection sentence does not place the needle",
-    "guidance_only_report-06": "fluoroscopy time for an operative fixation is read as needle guidance",
-    "modality_correction-01": "an addendum correcting fluoroscopy to ultrasound does not move the code",
-    "modality_correction-07": "an addendum retracting the template contrast sentence is not applied",
+    "guidance_only_report-06": (
+        "fluoroscopy time for an operative fixation is read as needle guidance"
+    ),
+    "modality_correction-01": (
+        "an addendum correcting fluoroscopy to ultrasound does not move the code"
+    ),
+    "modality_correction-07": (
+        "an addendum retracting the template contrast sentence is not applied"
+    ),
 }
 
 
