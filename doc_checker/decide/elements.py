@@ -13,7 +13,17 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import (
+    AbstractSet,
+    Callable,
+    Dict,
+    FrozenSet,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 import numpy as np
 from spacy.attrs import IDX, LENGTH, SENT_START
@@ -51,6 +61,7 @@ REASON_ORDER = (
     "not_performed",
     "no_target",
     "no_confirmation",
+    "prepared_only",
     "spinal_site",
     "ambiguous_site",
     "empty_header",
@@ -153,8 +164,12 @@ class _Note:
         self.anatomy_of: Dict[Tuple[int, int], int] = {
             (tok_start[s], tok_end[e - 1]): i for (s, e), i in anatomy.items()
         }
-        cue_starts = [tok_start[s] for s, _, _ in group_bounds(doc, CUE_GROUP)]
-        self.cue_sents: Set[int] = set(_index_at(self._sent_starts, cue_starts))
+        cues = group_bounds(doc, CUE_GROUP)
+        cue_sents = _index_at(self._sent_starts, [tok_start[s] for s, _, _ in cues])
+        # sentence -> the kinds of cue in it (CONFIRM_CUE, VOLUME_CUE, PREPARED_CUE)
+        self.cue_sents: Dict[int, Set[str]] = {}
+        for sent, (_, _, label) in zip(cue_sents, cues, strict=True):
+            self.cue_sents.setdefault(sent, set()).add(label)
 
     def sent_of(self, char: int) -> int:
         return max(0, bisect.bisect_right(self._sent_starts, char) - 1)
@@ -369,6 +384,25 @@ def _split(
     return counted, ignored
 
 
+_NO_CUES: FrozenSet[str] = frozenset()
+# beside a PREPARED_CUE, these do not show the contrast went in (INJECT_CUE, or a cue of a rule
+# set that names it otherwise, does)
+_QUALIFIED_CUES = frozenset({"VOLUME_CUE", "PREPARED_CUE", "CONFIRM_CUE"})
+
+
+def _contrast_cue_reason(cues: AbstractSet[str]) -> Optional[str]:
+    """Why a contrast mention with these cues in its sentence confirms nothing (None: it
+    confirms). Any cue confirms ('2 mL Omnipaque 300', 'contrast confirmed the position'),
+    unless the sentence only makes the contrast ready or lists it ('drawn up', 'on the tray',
+    'Supplies: ... Omnipaque 300 10 mL vial', 'contrast was available; aspiration confirmed
+    the position'): then only a word saying it went in ('injected', 'outlined') does."""
+    if not cues:
+        return "no_confirmation"
+    if "PREPARED_CUE" not in cues:
+        return None
+    return None if cues - _QUALIFIED_CUES else "prepared_only"
+
+
 KEY_TERM_LABELS = frozenset({"FLUORO", "CONTRAST", "NEEDLE", "PROCEDURE"})
 OTHER_GUIDANCE = frozenset({"US_GUIDANCE", "CT_GUIDANCE", "MR_GUIDANCE"})
 TEMPLATE_VALUE_WORDS = 6  # a field value this short is a template's pick, not dictated prose
@@ -480,8 +514,8 @@ def analyze(doc: Doc, ruleset: Ruleset, required: Dict[str, bool]) -> NoteAnalys
             line = note.layout.lines[m.line]
             field = line.field
             in_field = field is not None and "contrast" in field.group(1).lower()
-            if not (m.sent in note.cue_sents or m.section == "contrast" or in_field):
-                r = "no_confirmation"
+            if not (m.section == "contrast" or in_field):
+                r = _contrast_cue_reason(note.cue_sents.get(m.sent, _NO_CUES))
         (ct_ignored.append((m, r)) if r else ct_counted.append(m))
     results["contrast_confirmation"] = _result(
         note, required["contrast_confirmation"], ct_counted, ct_ignored
