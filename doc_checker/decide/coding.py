@@ -45,8 +45,7 @@ def suggest_code(analysis: NoteAnalysis, ruleset: Ruleset) -> Tuple[Optional[str
     # contrast study through a drain, fluoroscopy in an operation): fluoroscopy guided nothing
     # that 77002/77003 pays for; a fluoroscopic title shows what was planned, not guidance
     nothing_done = not cvad and not any(
-        analysis.elements[name].present
-        for name in ("fluoroscopic_guidance", "needle_placement", "primary_procedure")
+        analysis.elements[name].present for name in ("needle_placement", "primary_procedure")
     )
     fluoro_used = [] if nothing_done else analysis.fluoro_used
     if code is None:

@@ -121,6 +121,17 @@ def find_corrections(
     return out
 
 
+def _no_needle_at_all(out: Corrections, mentions: Sequence[Mention]) -> None:
+    """Fluoroscopy in a note that places no needle and performs no needle procedure (an
+    operation's fluoroscopy time, a tube check) guided no needle: what 77002/77003 pay for is
+    not there, so none of its fluoroscopy is needle guidance."""
+    if any(m.label in ("PROCEDURE", "CVAD", "NEEDLE") and m.reason is None for m in mentions):
+        return
+    for m in mentions:
+        if m.label == "FLUORO" and m.reason is None:
+            out.reasons[id(m)] = "no_needle"
+
+
 def _not_performed(
     out: Corrections,
     mentions: Sequence[Mention],
@@ -132,6 +143,7 @@ def _not_performed(
     aborted'). In a guidance-only report (the procedure documented in another clinician's
     note) no procedure is this note's."""
     stops = [m for m in mentions if m.label == "NOT_PERFORMED" and m.reason is None]
+    _no_needle_at_all(out, mentions)
     # 'will be documented in the clinic note', 'subsequent management per the procedure note':
     # a deferral said of the future still puts the procedure in another note
     elsewhere = any(

@@ -56,3 +56,51 @@ def test_a_guided_needle_in_the_same_session_is_still_77002(checker):
     result = checker.check(WITH_NEEDLE)
     assert result.elements["primary_procedure"].status == "present"
     assert (result.verdict, result.suggested_code) == ("supported", "77002")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INTRAOPERATIVE FLUOROSCOPY\nOR 2, orthopaedics. Percutaneous pinning of a left "
+        "supracondylar humerus fracture. C-arm provided by the technologist; fluoroscopy time "
+        "22 seconds, 6 images to PACS. See operative note.\n",
+        "Fluoroscopy for a closed reduction of the right distal radius in the ED. Mini C-arm "
+        "time 9 s. Reduction acceptable.\n",
+    ],
+    ids=["pinning", "closed-reduction"],
+)
+def test_fluoroscopy_for_an_operation_without_a_needle_supports_no_code(checker, text):
+    result = checker.check(text)
+    assert result.elements["fluoroscopic_guidance"].status != "present"
+    assert (result.verdict, result.suggested_code) == ("not_supported", None)
+
+
+RETRACTED = (
+    "PROCEDURE: Left shoulder (glenohumeral) injection.\nIndication: adhesive capsulitis.\n"
+    "Under fluoroscopic guidance a 22-gauge needle was advanced into the left glenohumeral "
+    "joint. 2 mL Omnipaque confirmed intra-articular position. 40 mg Kenalog injected.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    "addendum, expected",
+    [
+        (
+            "ADDENDUM: the contrast sentence above was entered in error; no contrast was given.",
+            ("incomplete", "77002"),
+        ),
+        (
+            "Addendum 04/02: Correction - ultrasound guided this injection, not fluoroscopy. The "
+            "fluoroscopy template was selected in error. No contrast was used.",
+            ("not_supported", "76942"),
+        ),
+        (
+            "Addendum: the dose line was left blank in error; fluoroscopy time 0.2 min.",
+            ("supported", "77002"),
+        ),
+    ],
+    ids=["contrast-retracted", "modality-retracted", "dose-added"],
+)
+def test_an_addendum_that_retracts_text_entered_in_error(checker, addendum, expected):
+    result = checker.check(RETRACTED + addendum + "\n")
+    assert (result.verdict, result.suggested_code) == expected

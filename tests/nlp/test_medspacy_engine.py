@@ -24,10 +24,11 @@ from doc_checker.rules import TargetRule
 from .conftest import FIXTURE_NOTES, fixture_notes
 
 # measured on ruleset 2026.12.1: 18 of the 130 fixture notes give another result through stock
-# medspaCy (16 of them in what a coder reads: elements, verdict, code, score, findings). Every
-# one is decided by listed deviations (test_every_stock_difference_is_a_listed_deviation); a
-# rise past the bound needs a look.
-MAX_NOTES_DIFFERING = 18
+# medspaCy (16 of them in what a coder reads: elements, verdict, code, score, findings); 19 on
+# ruleset 2026.12.6 (its pick-list and consent rules overlap more triggers). Every one is
+# decided by listed deviations (test_every_stock_difference_is_a_listed_deviation); a rise
+# past the bound needs a look.
+MAX_NOTES_DIFFERING = 19
 
 
 @pytest.fixture(scope="module")
