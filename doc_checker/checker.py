@@ -30,6 +30,7 @@ from .decide.scoring import assess
 from .errors import InputError
 from .io.text import MAX_NOTE_CHARS, validate_text
 from .nlp._layout import TEXT_KEY
+from .nlp._spangroups import BOUNDS_ONLY
 from .nlp._tokenizer_cache import ChunkCachePrimer
 from .nlp.pipeline import build_nlp
 from .nlp.tokenizer import make_doc
@@ -149,14 +150,18 @@ class Checker:
         on the Doc: for inspection and medspaCy's tools, not for DocBin.)"""
         from .nlp.interop import to_medspacy
 
-        doc = self.nlp(self._make_doc(validate_text(text)))
+        doc = self.nlp(self._make_doc(validate_text(text), spans=True))
         return to_medspacy(doc, self.nlp, self.ruleset)
 
-    def _make_doc(self, text: str):
-        """Tokenize, keeping the note text on the Doc so components need not rebuild it."""
+    def _make_doc(self, text: str, spans: bool = False):
+        """Tokenize, keeping the note text on the Doc so components need not rebuild it.
+        ``spans``: build the span groups as Span objects (for a Doc handed to the user); a
+        check reads only their (start, end, label) tuples."""
         self._primer(text)
         doc = make_doc(self.nlp, text)
         doc.user_data[TEXT_KEY] = text
+        if not spans:
+            doc.user_data[BOUNDS_ONLY] = True
         return doc
 
     def _result(
