@@ -226,6 +226,8 @@ def build_frames(
     by_key: Dict[Tuple[str, Optional[str]], Frame] = {}
     evidence_starts: Dict[int, Set[int]] = {}  # id(frame) -> starts of its evidence passages
     decided: List[Mention] = []
+    spinal_site_sents: Set[int] = set()  # sentences that name a spinal target
+    needle_sents_of: Dict[int, Set[int]] = {}  # id(frame) -> sentences placing its needle
     for s in in_position:
         words = text[s.start : s.end]
         kind = _generic_kind(words, ruleset)
@@ -281,6 +283,10 @@ def build_frames(
             frame.action = _action(text[proc.start : proc.end], ruleset)
         if frame.needle is None and needle is not None:
             frame.needle = span_evidence(needle)
+        if region == "spinal":
+            spinal_site_sents.add(s.sent)
+        if needle is not None:
+            needle_sents_of.setdefault(id(frame), set()).add(s.sent)
         anchor = needle or proc
         listed = evidence_starts.setdefault(id(frame), set())
         if anchor is not None and len(listed) < MAX_FRAME_EVIDENCE:
@@ -322,6 +328,16 @@ def build_frames(
                 break
         if {"spinal", "non_spinal"} <= regions:
             review.append("mixed_regions")
+            # two procedures in one session (an epidural, then a hip injection): a needle
+            # placed at a non-spinal target in a sentence that names no spinal one supports
+            # 77002 on its own; a non-spinal word beside the spinal target in the same sentence
+            # ('through the trapezius') does not
+            if any(
+                f.site.region == "non_spinal"
+                and needle_sents_of.get(id(f), set()) - spinal_site_sents
+                for f in frames
+            ):
+                note_region = "non_spinal"
         if note_region in ("ambiguous", "unknown"):
             review.append(f"site_{note_region}")
     elif spinal_all:

@@ -86,3 +86,52 @@ def test_a_landmark_the_needle_kept_away_from_is_not_its_target(checker, landmar
     result = checker.check(text)
     assert result.elements["non_spinal_site"].status == "present"
     assert (result.verdict, result.suggested_code) == ("supported", "77002")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PROCEDURES: (1) Left L5-S1 transforaminal epidural steroid injection. (2) Left knee "
+        "injection.\nIndication: left L5 radiculopathy; left knee osteoarthritis.\n"
+        "Under fluoroscopic guidance a 22-gauge needle was advanced to the left L5-S1 neural "
+        "foramen; 1 mL Omnipaque outlined the L5 root; 10 mg dexamethasone injected.\n"
+        "The patient was turned supine. Under fluoroscopy a 22-gauge needle was advanced into "
+        "the left knee joint; 2 mL Omnipaque confirmed intra-articular flow; 40 mg Kenalog "
+        "injected.\nFluoroscopy time 0.8 min. Images saved.\n",
+        "Right SI joint injection and right greater trochanteric bursa injection, same visit.\n"
+        "Dx: right SI joint pain; right trochanteric bursitis.\nSI joint: 22 g spinal needle into "
+        "the inferior right SI joint under fluoro, contrast arthrogram, 40 mg Kenalog.\n"
+        "Bursa: 22 g needle advanced into the right trochanteric bursa under fluoro, Omnipaque "
+        "confirmed bursal spread, 40 mg Kenalog injected.\nFT 0.5 min.\n",
+    ],
+    ids=["epidural-and-knee", "si-joint-and-bursa"],
+)
+def test_a_spinal_and_a_non_spinal_procedure_in_one_session_support_77002(checker, text):
+    result = checker.check(text)
+    assert (result.verdict, result.suggested_code) == ("supported", "77002")
+    assert "mixed_regions" in result.review.reasons
+
+
+def test_a_non_spinal_word_beside_the_spinal_target_does_not(checker):
+    text = (
+        "PROCEDURE: Right C5-6 facet injection under fluoroscopy.\nIndication: neck pain.\n"
+        "Under fluoroscopic guidance a 25-gauge needle was advanced through the trapezius into "
+        "the right C5-6 facet joint; 0.3 mL Omnipaque showed no vascular uptake and outlined "
+        "the joint; 1 mL Kenalog injected.\n"
+    )
+    result = checker.check(text)
+    assert result.suggested_code == "77003"
+
+
+def test_where_the_contrast_went_is_not_a_target(checker):
+    """'No vascular uptake' in its own sentence names no site: a facet note stays 77003 and
+    lists no 'vascular' frame."""
+    text = (
+        "PROCEDURE: Left L4-5 facet injection under fluoroscopy.\nIndication: low back pain.\n"
+        "Under fluoroscopic guidance a 22-gauge needle was advanced into the left L4-5 facet "
+        "joint. With the needle in position, 0.3 mL Omnipaque showed no vascular uptake. "
+        "1 mL Kenalog was injected.\n"
+    )
+    result = checker.check(text)
+    assert result.suggested_code == "77003"
+    assert all(f["site"]["normalized"] != "vascular" for f in result.procedures)
