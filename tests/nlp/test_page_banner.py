@@ -20,13 +20,18 @@ BANNERS = [
     "Printed by: jsmith 04/01/2024 08:15    Page 2 of 3",
     "Patient: DOE, JANE   MRN 00482913   Page 2 of 2",
     "(Continued on next page)",
+    "Northside Bone & Joint  Fax:555-0133  Mar 14 2026 08:51  p.2",
+    "ST. LUKE'S IMAGING   printed 14-Mar-2026 08:51   Page 2",
 ]
 NOT_BANNERS = [
     "Fluoroscopy time: 0.1 min",
     "Continued pain in the left knee",
     "Printed images were reviewed",
     "Page",
+    "Fax",
+    "Printed",
     "GRAND PRAIRIE COMMUNITY HOSPITAL",
+    "Fax Results To Dr Smith",
 ]
 
 
