@@ -5,14 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from doc_checker import Checker
-
-
-@pytest.fixture(scope="module")
-def checker():
-    with Checker() as c:
-        yield c
-
 
 @pytest.mark.parametrize(
     "banner",

@@ -5,15 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-
-@pytest.fixture(scope="module")
-def checker():
-    from doc_checker import Checker
-
-    with Checker() as c:
-        yield c
-
-
 BODY = (
     "INDICATION: Right hip pain.\n"
     "TECHNIQUE: Under fluoroscopic guidance, a 20-gauge needle was advanced into the right hip "

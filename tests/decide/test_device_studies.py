@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from doc_checker import Checker
-
 NO_NEEDLE = [
     # IR report: drain injection
     "PROCEDURE: Drain injection (abscessogram).\n"
@@ -37,12 +35,6 @@ WITH_NEEDLE = (
     "collection; 1 mL contrast confirmed the needle tip within it and 8 mL of pus was "
     "aspirated for culture. Fluoroscopy time 1.1 min. Images stored.\n"
 )
-
-
-@pytest.fixture(scope="module")
-def checker():
-    with Checker() as c:
-        yield c
 
 
 @pytest.mark.parametrize("text", NO_NEEDLE, ids=["drain", "g-tube", "nephrostogram", "biliary"])

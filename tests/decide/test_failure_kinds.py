@@ -49,14 +49,6 @@ def _notes() -> List[pytest.param]:
     return params
 
 
-@pytest.fixture(scope="module")
-def checker():
-    from doc_checker import Checker
-
-    with Checker() as c:
-        yield c
-
-
 @pytest.mark.parametrize("note", _notes())
 def test_verdict_and_code_of_each_failure_kind(checker, note):
     result = checker.check(note["text"], note_id=note["id"])

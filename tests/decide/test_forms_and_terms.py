@@ -6,8 +6,6 @@ only that line decides the element."""
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 from doc_checker import Checker
@@ -18,12 +16,6 @@ NOTE = (
     "{line}\n"
     "Kenalog 40 mg injected.\n"
 )
-
-
-@pytest.fixture(scope="module")
-def checker() -> Iterator[Checker]:
-    with Checker() as c:
-        yield c
 
 
 def _present(checker: Checker, line: str, element: str) -> bool:

@@ -7,14 +7,6 @@ import pytest
 from doc_checker.result import ELEMENTS
 
 
-@pytest.fixture(scope="module")
-def checker():
-    from doc_checker import Checker
-
-    with Checker() as c:
-        yield c
-
-
 def _frames(checker, text):
     result = checker.check(text)
     return result, result.procedures

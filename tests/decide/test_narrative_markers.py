@@ -14,19 +14,11 @@ from __future__ import annotations
 
 import pytest
 
-from doc_checker import Checker
-
 GUIDED_BODY = (
     "under fluoroscopic guidance a 22-gauge needle was advanced into the left hip joint. "
     "2 mL Omnipaque 240 confirmed intra-articular position and 40 mg triamcinolone was "
     "injected.\nIndication: left hip osteoarthritis.\nFluoroscopy time 0.3 min; images saved.\n"
 )
-
-
-@pytest.fixture(scope="module")
-def checker():
-    with Checker() as c:
-        yield c
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from doc_checker import Checker
 from doc_checker.nlp._layout import Layout
 
 HYPHEN_BROKEN = (
@@ -33,12 +32,6 @@ TEMPLATE_FIELDS = (
     "The right knee was aspirated under ultrasound guidance with an 18 g needle; 30 mL\n"
     "straw-coloured fluid removed.\n"
 )
-
-
-@pytest.fixture(scope="module")
-def checker():
-    with Checker() as c:
-        yield c
 
 
 def test_lines_that_run_on_are_not_filled_fields():
