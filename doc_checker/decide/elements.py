@@ -225,8 +225,11 @@ class _Note:
     def is_template_field(self, line_index: int) -> bool:
         """A template field line with a short value ('Guidance: Fluoroscopy'), or a checkbox
         line: what a template fills by default, unlike a field that holds dictated prose."""
-        line = self.layout.lines[line_index]
-        return line.is_field_line and line.value_words <= TEMPLATE_VALUE_WORDS
+        layout = self.layout
+        return (
+            layout.lines[line_index].is_field_line
+            and layout.value_words(line_index) <= TEMPLATE_VALUE_WORDS
+        )
 
     def field_neighbours(self, m: Mention) -> List[int]:
         """Template field lines next to a needle field ('Needle: 22 g' beside 'Site: left hip
@@ -428,8 +431,8 @@ def _weak_evidence(
         reasons.append("respelled_key_term")
     guidance = results["fluoroscopic_guidance"]
     fluoro = [m for m in counted if m.label == "FLUORO"]
-    lines = note.layout.lines
-    if guidance.present and fluoro and all(lines[m.line].is_filled_field for m in fluoro):
+    layout = note.layout
+    if guidance.present and fluoro and all(layout.is_filled_field(m.line) for m in fluoro):
         reasons.append("guidance_template_only")
     needle_sents = {m.sent for m in counted if m.label == "NEEDLE"}
     if guidance.present and any(

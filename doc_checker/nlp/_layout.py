@@ -44,7 +44,14 @@ _SENTENCE_END_CHARS = (".", "!", "?", ":", ";")
 # A line shorter than this that does not end a sentence is a heading or a field, not a wrap.
 WRAP_MIN_CHARS = 45
 # a word broken by a hyphen at the line end ('fluoro-'), as OCR and fax leave it
-_BROKEN_WORD = re.compile(r"[A-Za-z]-[ \t]*$").search
+_BROKEN_WORD = r"[A-Za-z]-"
+_BROKEN_WORD_END = re.compile(_BROKEN_WORD + r"[ \t]*$").search
+# a line ending mid-phrase: a broken word, a comma, an article, preposition or conjunction
+DANGLING_END = re.compile(
+    r"(?:" + _BROKEN_WORD + r"|,|\b(?:the|a|an|of|to|into|in|on|at|with|from|by|for|and|or|"
+    r"under|via))[ \t]*$",
+    re.IGNORECASE,
+)
 FIELD_LINE_MAX_CHARS = 90
 # a field value that runs on into the next line is still a template's pick up to this many words
 FILLED_VALUE_MAX_WORDS = 6
@@ -57,17 +64,13 @@ class Line:
     """One line of a note (without its newline); read-only by convention. A plain class with
     slots, not a dataclass: a note has dozens of lines and a frozen dataclass is slow to build."""
 
-    __slots__ = ("start", "end", "text", "_field", "runs_on", "continued_words")
+    __slots__ = ("start", "end", "text", "_field")
 
     def __init__(self, start: int, end: int, text: str) -> None:
         self.start = start  # char offset of the first character of the line
         self.end = end  # char offset of the line end (excluding the newline)
         self.text = text
         self._field: Any = _UNSET
-        # the sentence goes on in the next line: a word broken at the line end ('fluoro-'),
-        # or no sentence end here and the next line starts in lower case (a hard wrap)
-        self.runs_on = False
-        self.continued_words = 0  # words of the next line, when this one runs on into it
 
     def __repr__(self) -> str:
         return f"Line(start={self.start}, end={self.end})"
@@ -90,24 +93,6 @@ class Line:
         return self.field is not None and len(self.text.strip()) <= FIELD_LINE_MAX_CHARS
 
     @property
-    def value_words(self) -> int:
-        """Words of the field's value, with the next line's when the value runs on into it
-        ('Guidance: Fluoro-' / 'scopy' is two words; a wrapped paragraph is many)."""
-        field = self.field
-        value = self.text[field.end() :] if field is not None else self.text
-        return len(value.split()) + self.continued_words
-
-    @property
-    def is_filled_field(self) -> bool:
-        """A field line with a short value: what a template fills in ('Guidance: Fluoroscopy',
-        also when OCR broke it: 'Guidance: Fluoro-' / 'scopy'). Not the first line of dictated
-        prose that a fax or OCR wrap cut short ('Technique: Under fluoro-' / 'scopic guidance
-        the needle was advanced ...')."""
-        return self.is_field_line and (
-            not self.runs_on or self.value_words <= FILLED_VALUE_MAX_WORDS
-        )
-
-    @property
     def ends_sentence(self) -> bool:
         r"""Sentence punctuation, then maybe closing quotes or brackets, then maybe spaces: what
         ``[.!?:;]["')\]]*[ \t]*$`` matches, tested from the end instead of searched for."""
@@ -125,14 +110,6 @@ class Layout:
             self.lines.append(Line(pos, pos + len(raw.rstrip("\r")), raw.rstrip("\r")))
             pos += len(raw) + 1
         self.line_starts = [ln.start for ln in self.lines]
-        lines = self.lines
-        for line, nxt in zip(lines, lines[1:], strict=False):
-            head = nxt.text.lstrip()[:1]
-            if (head.islower() and not line.ends_sentence and line.text.strip()) or (
-                head.isalpha() and _BROKEN_WORD(line.text)
-            ):
-                line.runs_on = True
-                line.continued_words = len(nxt.text.split())
 
     def line_index(self, char: int) -> int:
         return max(0, bisect.bisect_right(self.line_starts, char) - 1)
@@ -149,6 +126,35 @@ class Layout:
         if len(cur.text.strip()) < WRAP_MIN_CHARS or nxt.is_blank or cur.ends_sentence:
             return False
         return not (nxt.field or BULLET_RE.match(nxt.text))
+
+    def runs_on(self, i: int) -> bool:
+        """Line i's sentence goes on in line i+1, however short line i is: a word broken at
+        its end ('fluoro-'), or no sentence end and a next line in lower case (a hard wrap)."""
+        if i + 1 >= len(self.lines):
+            return False
+        cur, nxt = self.lines[i], self.lines[i + 1]
+        head = nxt.text.lstrip()[:1]
+        return bool(
+            (head.islower() and not cur.ends_sentence and cur.text.strip())
+            or (head.isalpha() and _BROKEN_WORD_END(cur.text))
+        )
+
+    def value_words(self, i: int) -> int:
+        """Words of line i's field value, with the next line's when the value runs on into it
+        ('Guidance: Fluoro-' / 'scopy' is two words; a wrapped paragraph is many)."""
+        line = self.lines[i]
+        field = line.field
+        words = len((line.text[field.end() :] if field is not None else line.text).split())
+        return words + (len(self.lines[i + 1].text.split()) if self.runs_on(i) else 0)
+
+    def is_filled_field(self, i: int) -> bool:
+        """Line i is a field line with a short value: what a template fills in ('Guidance:
+        Fluoroscopy', also when OCR broke it: 'Guidance: Fluoro-' / 'scopy'). Not the first
+        line of dictated prose that a fax or OCR wrap cut short ('Technique: Under fluoro-' /
+        'scopic guidance the needle was advanced ...')."""
+        return self.lines[i].is_field_line and (
+            not self.runs_on(i) or self.value_words(i) <= FILLED_VALUE_MAX_WORDS
+        )
 
     def block_end(self, i: int) -> int:
         """Char offset where the logical line starting at line i ends (following hard wraps)."""

@@ -16,15 +16,9 @@ import numpy as np
 from spacy.attrs import IDX, SENT_START
 from spacy.tokens import Doc
 
-from ._layout import BULLET_RE, WRAP_MIN_CHARS, Layout, layout_of, note_text
+from ._layout import BULLET_RE, DANGLING_END, WRAP_MIN_CHARS, Layout, layout_of, note_text
 
 MAX_SENTENCE_TOKENS = 400
-# a line ending mid-phrase: a word hyphen-broken at the line end, a comma, an article,
-# preposition or conjunction
-_DANGLING_END = re.compile(
-    r"(?:[A-Za-z]-|,|\b(?:the|a|an|of|to|into|in|on|at|with|from|by|for|and|or|under|via))[ \t]*$",
-    re.IGNORECASE,
-)
 # a page banner is a short line: longer lines are never tested against the banner pattern
 BANNER_MAX_CHARS = 120
 
@@ -67,7 +61,7 @@ def _dangles(before: str, after: str) -> bool:
     """A short line that stops mid-phrase ('was advanced into the right subacromial-', 'a 25 g
     needle into the') and a next line in lower case: one sentence broken by a page or an OCR
     line, however short the first line is."""
-    return after[:1].islower() and bool(_DANGLING_END.search(before))
+    return after[:1].islower() and bool(DANGLING_END.search(before))
 
 
 def _first_char(text: str) -> int:
@@ -101,7 +95,7 @@ def _banner_breaks(layout: Layout, banner: "re.Pattern[str]") -> List[Tuple[int,
                 (
                     len(before.text.strip()) >= WRAP_MIN_CHARS
                     or stripped[:1].isdigit()
-                    or bool(_DANGLING_END.search(before.text))
+                    or bool(DANGLING_END.search(before.text))
                 )
                 and not after.field
                 and not BULLET_RE.match(after.text)

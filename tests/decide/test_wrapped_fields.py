@@ -35,13 +35,13 @@ TEMPLATE_FIELDS = (
 
 
 def test_lines_that_run_on_are_not_filled_fields():
-    lines = Layout(HYPHEN_BROKEN).lines
-    assert lines[0].is_field_line and lines[0].runs_on and not lines[0].is_filled_field
-    lines = Layout(HARD_WRAPPED).lines
-    assert lines[0].runs_on and not lines[0].is_filled_field
-    assert not lines[3].runs_on  # 'Indication: ... pain.' ends its sentence
-    lines = Layout(TEMPLATE_FIELDS).lines
-    assert lines[0].is_filled_field and lines[1].is_filled_field
+    layout = Layout(HYPHEN_BROKEN)
+    assert layout.lines[0].is_field_line and layout.runs_on(0) and not layout.is_filled_field(0)
+    layout = Layout(HARD_WRAPPED)
+    assert layout.runs_on(0) and not layout.is_filled_field(0)
+    assert not layout.runs_on(3)  # 'Indication: ... pain.' ends its sentence
+    layout = Layout(TEMPLATE_FIELDS)
+    assert layout.is_filled_field(0) and layout.is_filled_field(1)
 
 
 @pytest.mark.parametrize(
