@@ -76,7 +76,6 @@ class SpellingJoiner:
         spelling = self.spelling
         if spelling is None or len(doc) < 2:
             return doc
-        heads = spelling.heads
         pairs, head_ids = self._hashes(spelling)
         lowers = doc.to_array(LOWER).tolist()
         hyphen = _HYPHEN
@@ -92,8 +91,8 @@ class SpellingJoiner:
             if i < free:
                 continue
             tok = doc[i]
-            low = tok.lower_
-            if low in heads and tok.is_alpha:
+            low = tok.lower_  # a first half of a key term: the prefilter's pairs and heads say so
+            if tok.is_alpha:
                 nxt = doc[i + 1]
                 # 'omni paque' (one space) or 'fluoro' '-' '\n' 'scopic' (a line-break hyphen)
                 if tok.whitespace_ == " " and nxt.is_alpha:
