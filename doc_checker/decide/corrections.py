@@ -127,9 +127,13 @@ def _no_needle_at_all(out: Corrections, mentions: Sequence[Mention]) -> None:
     not there, so none of its fluoroscopy is needle guidance."""
     if any(m.label in ("PROCEDURE", "CVAD", "NEEDLE") and m.reason is None for m in mentions):
         return
+    _fluoroscopy_guided_nothing(out, mentions, "no_needle")
+
+
+def _fluoroscopy_guided_nothing(out: Corrections, mentions: Sequence[Mention], why: str) -> None:
     for m in mentions:
         if m.label == "FLUORO" and m.reason is None:
-            out.reasons[id(m)] = "no_needle"
+            out.reasons[id(m)] = why
 
 
 def _not_performed(
@@ -182,9 +186,7 @@ def _not_performed(
         # stopped before any needle and nothing else done ('Fluoroscopically guided hip injection
         # - cancelled, patient declined'): a fluoroscopic title names the plan, and no
         # fluoroscopy guided anything either
-        for m in mentions:
-            if m.label == "FLUORO" and m.reason is None:
-                out.reasons[id(m)] = "not_performed"
+        _fluoroscopy_guided_nothing(out, mentions, "not_performed")
         hit = True
     if hit:
         out.review.append("procedure_not_performed")
